@@ -1,0 +1,187 @@
+//! End to end over a real pseudo-terminal: the `gate-sim` binary serves the gate side, a
+//! `GateLink` on the slave device is the host.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use gate_controller::{AlarmKind, Direction, GateEvent, GateLink, LinkConfig, LinkError, LinkState};
+
+/// The simulator process; killed when dropped, also on a failing assertion.
+struct Sim {
+    child: Child,
+    device: String,
+    json: Receiver<serde_json::Value>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(scenario: &str) -> Sim {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gate-sim"))
+        .args(["--pty", "--scenario", scenario, "--enter-after-ms", "50", "--walk-ms", "150"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn gate-sim");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("read GATE_DEVICE line");
+    let device = first.trim().strip_prefix("GATE_DEVICE=").expect("GATE_DEVICE= line").to_string();
+    let (tx, json) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
+            if tx.send(value).is_err() {
+                break;
+            }
+        }
+    });
+    Sim { child, device, json }
+}
+
+/// Events until `done` says stop or `limit` passes.
+fn collect_events(
+    link: &GateLink,
+    limit: Duration,
+    mut done: impl FnMut(&[GateEvent]) -> bool,
+) -> Vec<GateEvent> {
+    let deadline = Instant::now() + limit;
+    let mut events = Vec::new();
+    while Instant::now() < deadline && !done(&events) {
+        if let Some(event) = link.next_event(Duration::from_millis(50)) {
+            events.push(event);
+        }
+    }
+    events
+}
+
+#[test]
+fn three_passages_complete_exactly_once() {
+    let sim = start_sim("normal");
+    let link = GateLink::connect(&sim.device, LinkConfig::default()).expect("connect to simulated gate");
+    assert_eq!(link.state(), LinkState::Connected);
+
+    for passage_id in [101u64, 102, 103] {
+        link.authorise(passage_id, Direction::Entry, Duration::from_secs(5)).expect("authorise");
+        // A retransmitted or repeated AUTHORISE is acknowledged but admits nobody else.
+        link.authorise(passage_id, Direction::Entry, Duration::from_secs(5)).expect("repeat authorise");
+        let events = collect_events(&link, Duration::from_secs(3), |ev| {
+            ev.contains(&GateEvent::PassageCompleted { passage_id })
+        });
+        assert_eq!(
+            events,
+            vec![GateEvent::PassengerEntered { passage_id }, GateEvent::PassageCompleted { passage_id }]
+        );
+    }
+    // Nothing else arrives: each completion exactly once.
+    let extra = collect_events(&link, Duration::from_millis(400), |_| false);
+    assert!(
+        extra.iter().all(|e| !matches!(e, GateEvent::PassageCompleted { .. })),
+        "extra events: {extra:?}"
+    );
+
+    // The simulator printed one JSON line per event, completions once each.
+    let completed: Vec<u64> = sim
+        .json
+        .try_iter()
+        .filter(|v| v["event"] == "passage_completed")
+        .filter_map(|v| v["passage_id"].as_u64())
+        .collect();
+    assert_eq!(completed, vec![101, 102, 103]);
+}
+
+#[test]
+fn tailgating_raises_alarm_and_blocks_until_reset() {
+    let sim = start_sim("tailgate");
+    let link = GateLink::connect(&sim.device, LinkConfig::default()).expect("connect to simulated gate");
+    link.authorise(7, Direction::Entry, Duration::from_secs(5)).expect("authorise");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| {
+        ev.iter().any(|e| matches!(e, GateEvent::Alarm { .. }))
+    });
+    assert_eq!(
+        events,
+        vec![
+            GateEvent::PassengerEntered { passage_id: 7 },
+            GateEvent::Alarm { kind: AlarmKind::Tailgating, passage_id: Some(7) },
+        ]
+    );
+    // In alarm the gate refuses new passages with a typed error, until the alarm is reset.
+    match link.authorise(8, Direction::Entry, Duration::from_secs(5)) {
+        Err(LinkError::Rejected { .. }) => {}
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+    link.reset_alarm().expect("reset alarm");
+    link.authorise(8, Direction::Entry, Duration::from_secs(5)).expect("authorise after reset");
+}
+
+#[test]
+fn gate_going_away_is_reported_not_panicked() {
+    let mut sim = start_sim("normal");
+    let config = LinkConfig { heartbeat_interval: Duration::from_millis(100), ..LinkConfig::default() };
+    let link = GateLink::connect(&sim.device, config).expect("connect");
+    let _ = sim.child.kill();
+    let _ = sim.child.wait();
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert!(matches!(events.first(), Some(GateEvent::LinkLost(_))), "got {events:?}");
+    assert!(matches!(link.state(), LinkState::Down(_) | LinkState::Reconnecting));
+    let err = link.authorise(1, Direction::Entry, Duration::from_secs(5)).unwrap_err();
+    assert!(err.to_string().contains("reconnecting"), "{err}");
+}
+
+#[test]
+fn connect_to_missing_device_says_what_to_do() {
+    let err = GateLink::connect("/dev/does-not-exist-gate", LinkConfig::default()).unwrap_err();
+    assert!(matches!(err, LinkError::Open { .. }));
+    assert!(err.to_string().contains("check the device path"), "{err}");
+}
+
+#[test]
+fn link_lost_and_restored_when_gate_goes_silent() {
+    use gate_controller::sim::{self, PtyChannel, SimConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    // The gate's serving loop runs in this process; it goes silent for a while, then comes back.
+    let mut pty = PtyChannel::open().expect("openpty");
+    let device = pty.slave_path().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let resume = Arc::new(AtomicBool::new(false));
+    let gate = {
+        let (stop, resume) = (stop.clone(), resume.clone());
+        std::thread::spawn(move || {
+            let config = SimConfig::default();
+            sim::serve(&mut pty, &config, &stop, |_| {}).expect("serve");
+            while !resume.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            stop.store(false, Ordering::SeqCst);
+            sim::serve(&mut pty, &config, &stop, |_| {}).expect("serve again");
+        })
+    };
+
+    let config = LinkConfig { heartbeat_interval: Duration::from_millis(100), ..LinkConfig::default() };
+    let link = GateLink::connect(&device, config).expect("connect");
+    stop.store(true, Ordering::SeqCst);
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert!(matches!(events[..], [GateEvent::LinkLost(_)]), "got {events:?}");
+    assert_ne!(link.state(), LinkState::Connected);
+
+    resume.store(true, Ordering::SeqCst);
+    let events = collect_events(&link, Duration::from_secs(5), |ev| !ev.is_empty());
+    assert_eq!(events, vec![GateEvent::LinkRestored]);
+    assert_eq!(link.state(), LinkState::Connected);
+    link.authorise(77, Direction::Entry, Duration::from_secs(5)).expect("authorise after restore");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| ev.len() >= 2);
+    assert_eq!(events[1], GateEvent::PassageCompleted { passage_id: 77 });
+
+    drop(link);
+    stop.store(true, Ordering::SeqCst);
+    gate.join().expect("gate thread");
+}
