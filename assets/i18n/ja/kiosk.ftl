@@ -1,0 +1,75 @@
+# Kiosk texts: Japanese.
+
+app-title = 税関 電子申告ゲート
+
+## Step header
+progress-welcome = ようこそ
+progress-passport = パスポート
+progress-declaration = 税関申告
+progress-face = 顔写真
+progress-result = 結果
+progress-gate = ゲート
+progress-done = 完了
+progress-current = 現在
+
+## Welcome
+welcome-title = ようこそ
+welcome-instruction = 言語を選んで、「開始」にタッチしてください。
+welcome-choose-language = 言語
+welcome-start = 開始
+
+## Passport (IC chip)
+passport-title = パスポート
+passport-instruction = 写真のページを下にして、パスポートを読み取り機に置いてください。
+
+## Customs declaration (QR code)
+declaration-title = 税関申告
+declaration-instruction = 税関申告アプリのQRコードを読み取り機にかざしてください。
+
+## Face photo
+face-title = 顔写真
+face-instruction = カメラを見てください。マスクとサングラスを外してください。
+
+## Result
+result-title = 結果
+result-instruction = 確認しています。しばらくお待ちください。
+result-checking = 確認しています。しばらくお待ちください。
+result-green-title = 電子申告ゲートへお進みください
+result-green-instruction = 税関の確認が終わりました。ありがとうございました。
+result-referral-title = 有人の検査台へお進みください
+result-referral-instruction = 税関職員がご案内します。
+result-reasons-heading = 理由：
+
+## e-Gate
+gate-title = 電子申告ゲート
+gate-instruction = 電子申告ゲートをお通りください。
+gate-open = ゲートが開きました。お進みください。
+gate-completed = ありがとうございました。よいご滞在を。
+gate-timeout = ゲートが閉まりました。係員にお声がけください。
+gate-alarm = 止まってください。係員が参ります。
+gate-unavailable = ゲートは現在ご利用いただけません。有人の検査台へお進みください。
+
+## Step failures (StepOutcome::Failed code)
+error-chip-unreadable = パスポートのICチップを読み取れませんでした。もう一度パスポートを置いてください。
+error-qr-invalid = このQRコードは使用できません。税関申告アプリのQRコードを表示してください。
+error-qr-not-yours = このQRコードは別のパスポートのものです。ご自身の申告のQRコードを表示してください。
+error-face-not-matched = お顔とパスポートの写真を照合できませんでした。カメラをまっすぐ見てください。
+error-camera-unavailable = カメラが使用できません。係員にお声がけください。
+error-reader-unavailable = パスポート読み取り機が使用できません。係員にお声がけください。
+error-other = 問題が発生しました。係員にお声がけください。
+
+## Referral reasons (ReasonCode)
+reason-prohibited-articles = 輸入が禁止または制限されている物品が申告されました。
+reason-over-allowance = 免税範囲を超える物品が申告されました。
+reason-commercial-goods = 商業貨物または商品見本が申告されました。
+reason-carried-for-others = 他人から預かった物品が申告されました。
+reason-cash-or-gold = 100万円相当額を超える現金・有価証券、または1kgを超える金が申告されました。
+reason-unaccompanied-articles = 別送品が申告されました。
+reason-face-mismatch = お顔とパスポートの写真を照合できませんでした。
+reason-face-not-captured = 顔写真を撮影できませんでした。
+reason-document-expired = パスポートの有効期限が切れています。
+reason-document-inconsistent = パスポートの情報を確認できませんでした。
+reason-chip-unreadable = パスポートのICチップを読み取れませんでした。
+reason-declaration-holder-mismatch = 申告は別のパスポートのものです。
+reason-declaration-invalid = 申告のQRコードが無効です。
+reason-random-selection = 無作為に検査の対象に選ばれました。
