@@ -1,0 +1,101 @@
+//! What the lane tells its observers (the Bevy UI, the console printer, later
+//! the staff console). The UI only ever *reads* these: it never drives a device.
+
+use crate::decision::Decision;
+
+/// Transaction id: one passenger's visit to the kiosk. Logged instead of names.
+pub type TransactionId = String;
+
+/// The steps the passenger sees, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    Welcome,
+    Passport,
+    Declaration,
+    Face,
+    Result,
+    Gate,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] =
+        [Step::Welcome, Step::Passport, Step::Declaration, Step::Face, Step::Result, Step::Gate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Welcome => "welcome",
+            Step::Passport => "passport",
+            Step::Declaration => "declaration",
+            Step::Face => "face",
+            Step::Result => "result",
+            Step::Gate => "gate",
+        }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Ok,
+    /// The step failed; the message is for logs, the code for the passenger.
+    Failed {
+        code: &'static str,
+        detail: String,
+    },
+}
+
+/// What happened at the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateStatus {
+    /// The gate camera recognised the passenger and the flaps were authorised.
+    Authorised,
+    /// The passenger walked through.
+    PassageCompleted,
+    /// Authorised, but nobody came through in time.
+    PassageTimedOut,
+    /// The gate raised an alarm (tailgating, reverse entry, ...).
+    Alarm(String),
+    /// The gate could not be reached.
+    LinkDown(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlowEvent {
+    /// The lane is waiting for the next passenger.
+    Idle,
+    StepStarted {
+        transaction: TransactionId,
+        step: Step,
+    },
+    StepFinished {
+        transaction: TransactionId,
+        step: Step,
+        outcome: StepOutcome,
+        elapsed_ms: u64,
+    },
+    Decided {
+        transaction: TransactionId,
+        decision: Decision,
+    },
+    Gate {
+        transaction: TransactionId,
+        status: GateStatus,
+    },
+    /// The lane stopped (end of the demo, or a fatal device error).
+    Shutdown {
+        reason: String,
+    },
+}
+
+/// Failure codes of [`StepOutcome::Failed`]; each has a passenger message
+/// `error-<code with dashes>` in every language (checked by a test).
+pub mod failure {
+    pub const CHIP_UNREADABLE: &str = "chip_unreadable";
+    pub const READER_UNAVAILABLE: &str = "reader_unavailable";
+    pub const QR_INVALID: &str = "qr_invalid";
+    pub const QR_NOT_YOURS: &str = "qr_not_yours";
+    pub const FACE_NOT_MATCHED: &str = "face_not_matched";
+    pub const CAMERA_UNAVAILABLE: &str = "camera_unavailable";
+    pub const ALL: [&str; 6] =
+        [CHIP_UNREADABLE, READER_UNAVAILABLE, QR_INVALID, QR_NOT_YOURS, FACE_NOT_MATCHED, CAMERA_UNAVAILABLE];
+}

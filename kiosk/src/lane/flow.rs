@@ -1,0 +1,501 @@
+//! One passenger through the kiosk, then through the gate.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use gate_controller::link::{Direction, GateEvent, GateLink};
+use image::RgbImage;
+use tracing::{info, warn};
+
+use super::clock;
+use super::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, failure};
+use super::gate_station::Clearances;
+use crate::camera::{Camera, CameraError};
+use crate::config::KioskConfig;
+use crate::decision::{self, Decision, DeclarationFinding, DocumentFinding, FaceFinding, Findings};
+use crate::declaration::payload::{PayloadError, QR_PREFIX, TrustStore, VerifiedDeclaration};
+use crate::face::{FaceError, FaceMatcher, FaceTemplate};
+use crate::passport::lds::ImageDataType;
+use crate::passport::{PassportError, PassportRead, PassportReader};
+use crate::qr;
+use crate::store::{Store, StoreError};
+
+/// The devices of one lane, each behind its trait.
+pub struct LaneDevices {
+    pub passport_reader: Box<dyn PassportReader>,
+    pub qr_scanner: Box<dyn Camera>,
+    pub face_camera: Box<dyn Camera>,
+    pub gate_camera: Box<dyn Camera>,
+    pub face_matcher: Box<dyn FaceMatcher>,
+    /// `None` when no gate is connected: cleared passengers are then told the
+    /// gate is unavailable and nobody is let through.
+    pub gate: Option<GateLink>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaneError {
+    #[error("records could not be written; the lane stops rather than let anyone through unrecorded: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What the kiosk decided for one passenger.
+#[derive(Debug, Clone)]
+pub struct KioskOutcome {
+    pub transaction: TransactionId,
+    pub decision: Decision,
+    pub face_score: Option<f32>,
+    pub step_ms: BTreeMap<&'static str, u64>,
+}
+
+/// What happened at the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateOutcome {
+    /// Passed: the flaps opened for this transaction and the passage completed.
+    Passed { transaction: TransactionId, passage_id: u64 },
+    /// The gate camera saw nobody it had a clearance for.
+    NotRecognised,
+    /// Authorised, but the passenger did not come through.
+    TimedOut { transaction: TransactionId, passage_id: u64 },
+    /// The gate raised an alarm during the passage.
+    Alarm { transaction: TransactionId, passage_id: u64, alarm: String },
+    /// No gate link: nobody is let through.
+    GateUnavailable(String),
+}
+
+pub struct Lane {
+    config: KioskConfig,
+    trust: TrustStore,
+    store: Store,
+    devices: LaneDevices,
+    clearances: Clearances,
+    observers: Vec<Sender<FlowEvent>>,
+    counter: u64,
+    rng_state: u64,
+}
+
+impl Lane {
+    pub fn new(config: KioskConfig, trust: TrustStore, store: Store, devices: LaneDevices) -> Lane {
+        let seed = crate::store::now_ms() as u64 | 1;
+        Lane {
+            config,
+            trust,
+            store,
+            devices,
+            clearances: Clearances::default(),
+            observers: Vec::new(),
+            counter: 0,
+            rng_state: seed,
+        }
+    }
+
+    pub fn subscribe(&mut self, tx: Sender<FlowEvent>) {
+        self.observers.push(tx);
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn active_clearances(&self) -> usize {
+        self.clearances.len()
+    }
+
+    fn emit(&mut self, event: FlowEvent) {
+        // An observer that went away (window closed) is dropped, not fatal.
+        self.observers.retain(|o| o.send(event.clone()).is_ok());
+    }
+
+    pub fn shutdown(&mut self, reason: &str) {
+        self.emit(FlowEvent::Shutdown { reason: reason.to_string() });
+    }
+
+    pub fn idle(&mut self) {
+        self.emit(FlowEvent::Idle);
+    }
+
+    fn new_transaction_id(&mut self) -> String {
+        self.counter += 1;
+        format!("{}-{:x}-{}", self.config.lane, crate::store::now_ms(), self.counter)
+    }
+
+    fn random_selection(&mut self) -> bool {
+        if self.config.random_selection_rate <= 0.0 {
+            return false;
+        }
+        // xorshift64*: selection only needs to be unpredictable to passengers,
+        // not cryptographically strong.
+        self.rng_state ^= self.rng_state >> 12;
+        self.rng_state ^= self.rng_state << 25;
+        self.rng_state ^= self.rng_state >> 27;
+        let x = self.rng_state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (x >> 11) as f64 / (1u64 << 53) as f64 <= self.config.random_selection_rate
+    }
+
+    fn step<T>(
+        &mut self,
+        tx: &str,
+        step: Step,
+        times: &mut BTreeMap<&'static str, u64>,
+        f: impl FnOnce(&mut Self) -> Result<T, (&'static str, String)>,
+    ) -> Result<T, (&'static str, String)> {
+        self.emit(FlowEvent::StepStarted { transaction: tx.to_string(), step });
+        let start = Instant::now();
+        let r = f(self);
+        let elapsed_ms = start.elapsed().as_millis() as u64;
+        times.insert(step.as_str(), elapsed_ms);
+        let outcome = match &r {
+            Ok(_) => StepOutcome::Ok,
+            Err((code, detail)) => {
+                warn!(transaction = tx, step = step.as_str(), code, detail = %detail, "step failed");
+                StepOutcome::Failed { code, detail: detail.clone() }
+            }
+        };
+        info!(transaction = tx, step = step.as_str(), elapsed_ms, ok = r.is_ok(), "step finished");
+        self.emit(FlowEvent::StepFinished { transaction: tx.to_string(), step, outcome, elapsed_ms });
+        r
+    }
+
+    /// Run the kiosk steps for the passenger in front of it: passport,
+    /// declaration, face, decision. A green passenger is enrolled at the gate.
+    pub fn process_kiosk(&mut self) -> Result<KioskOutcome, LaneError> {
+        let tx = self.new_transaction_id();
+        self.store.begin_transaction(&tx, &self.config.lane)?;
+        let mut times = BTreeMap::new();
+        info!(transaction = %tx, lane = %self.config.lane, "passenger arrived");
+        let _ = self.step(&tx, Step::Welcome, &mut times, |_| Ok(()));
+
+        // 1. Passport.
+        let passport = self.step(&tx, Step::Passport, &mut times, |lane| {
+            lane.read_passport().map_err(|e| match e {
+                PassportError::ReaderUnavailable(_) => (failure::READER_UNAVAILABLE, e.to_string()),
+                _ => (failure::CHIP_UNREADABLE, e.to_string()),
+            })
+        });
+        let (document, passport) = match passport {
+            Ok(p) => (document_finding(&p), Some(p)),
+            Err(_) => (DocumentFinding::Unreadable, None),
+        };
+
+        // 2. Declaration QR code.
+        let declaration = self.step(&tx, Step::Declaration, &mut times, |lane| {
+            let v = lane.read_declaration().map_err(|e| match e {
+                DeclarationReadError::Camera(_) => (failure::CAMERA_UNAVAILABLE, e.to_string()),
+                _ => (failure::QR_INVALID, e.to_string()),
+            })?;
+            if let Some(p) = &passport
+                && !v.declaration.belongs_to(&p.chip_mrz)
+            {
+                return Err((failure::QR_NOT_YOURS, "the declaration names another passport".into()));
+            }
+            if lane.store.declaration_used(&v.digest).map_err(|e| ("store", e.to_string()))? {
+                return Err((failure::QR_INVALID, "this declaration was already used at a gate".into()));
+            }
+            Ok(v)
+        });
+        let declaration_finding = match &declaration {
+            Ok(v) => DeclarationFinding::Valid { declared: v.declaration.referral_reasons() },
+            Err((failure::QR_NOT_YOURS, _)) => DeclarationFinding::HolderMismatch,
+            Err(_) => DeclarationFinding::Invalid,
+        };
+
+        // 3. Face: the chip portrait against the live capture.
+        let mut live_template = None;
+        let face = match &passport {
+            Some(p) => {
+                let r = self.step(&tx, Step::Face, &mut times, |lane| {
+                    lane.verify_face(p).map_err(|e| match e {
+                        FaceCaptureError::Camera(CameraError::Unavailable(_)) => {
+                            (failure::CAMERA_UNAVAILABLE, e.to_string())
+                        }
+                        _ => (failure::FACE_NOT_MATCHED, e.to_string()),
+                    })
+                });
+                match r {
+                    Ok((score, live)) if score >= self.devices.face_matcher.threshold() => {
+                        live_template = Some(live);
+                        FaceFinding::Matched { score }
+                    }
+                    Ok((score, _)) => FaceFinding::NotMatched { score },
+                    Err(_) => FaceFinding::NotCaptured,
+                }
+            }
+            None => FaceFinding::NotCaptured,
+        };
+        let face_score = match face {
+            FaceFinding::Matched { score } | FaceFinding::NotMatched { score } => Some(score),
+            FaceFinding::NotCaptured => None,
+        };
+
+        // 4. Decision, committed before anything reaches the gate.
+        let randomly_selected = self.random_selection();
+        let findings = Findings { document, declaration: declaration_finding, face, randomly_selected };
+        let decision = decision::decide(&findings);
+        self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Result });
+        let step_json = serde_json::to_value(&times).unwrap_or_default();
+        self.store.record_decision(
+            &tx,
+            &decision,
+            face_score,
+            passport.as_ref().map(|p| p.access),
+            &step_json,
+        )?;
+        info!(transaction = %tx, green = decision.is_green(), reasons = ?decision.reasons(), ?face_score, "decided");
+        self.emit(FlowEvent::Decided { transaction: tx.clone(), decision: decision.clone() });
+
+        if decision.is_green() {
+            if let Ok(v) = &declaration {
+                self.store.claim_declaration(&v.digest, &tx)?;
+            }
+            if let Some(t) = live_template.take() {
+                let ttl = Duration::from_secs(self.config.clearance_ttl_secs);
+                self.clearances.enroll(tx.clone(), t, ttl, Instant::now());
+            }
+        } else {
+            self.store.finish_transaction(&tx, "referred")?;
+        }
+        // A referred passenger's live template is dropped (zeroed) here.
+        drop(live_template);
+        Ok(KioskOutcome { transaction: tx, decision, face_score, step_ms: times })
+    }
+
+    fn read_passport(&mut self) -> Result<PassportRead, PassportError> {
+        let mut last = PassportError::NoDocument;
+        for _ in 0..self.config.capture_attempts.max(1) {
+            match self.devices.passport_reader.read() {
+                Ok(p) => return Ok(p),
+                Err(PassportError::NoDocument) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => {
+                    last = e;
+                    break;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn read_declaration(&mut self) -> Result<VerifiedDeclaration, DeclarationReadError> {
+        let attempts = self.config.capture_attempts.max(1);
+        let mut last = DeclarationReadError::NoCode;
+        for _ in 0..attempts {
+            let frame = match self.devices.qr_scanner.capture() {
+                Ok(f) => f,
+                Err(CameraError::NoFrame) => continue,
+                Err(e) => return Err(DeclarationReadError::Camera(e)),
+            };
+            let texts = match qr::decode_frame(&frame) {
+                Ok(r) => r.texts,
+                Err(_) => continue,
+            };
+            // Other codes in view (a boarding pass) are ignored; a declaration
+            // code that fails verification is final, not retried.
+            match texts.iter().find(|t| t.starts_with(QR_PREFIX)) {
+                Some(t) => {
+                    return self.trust.verify_qr(t, clock::unix_now()).map_err(DeclarationReadError::Payload);
+                }
+                None => last = DeclarationReadError::Payload(PayloadError::Foreign),
+            }
+        }
+        Err(last)
+    }
+
+    fn capture_template(
+        camera: &mut dyn Camera,
+        matcher: &mut dyn FaceMatcher,
+        attempts: u32,
+    ) -> Result<FaceTemplate, FaceCaptureError> {
+        let mut last = FaceCaptureError::Camera(CameraError::NoFrame);
+        for _ in 0..attempts.max(1) {
+            let frame: RgbImage = match camera.capture() {
+                Ok(f) => f,
+                Err(CameraError::NoFrame) => continue,
+                Err(e) => return Err(FaceCaptureError::Camera(e)),
+            };
+            match matcher.template(&frame) {
+                Ok(t) => return Ok(t),
+                Err(e @ FaceError::ModelMissing { .. }) => return Err(FaceCaptureError::Face(e)),
+                Err(e) => last = FaceCaptureError::Face(e),
+            }
+        }
+        Err(last)
+    }
+
+    fn verify_face(&mut self, passport: &PassportRead) -> Result<(f32, FaceTemplate), FaceCaptureError> {
+        if passport.portrait.data_type != ImageDataType::Jpeg {
+            return Err(FaceCaptureError::Portrait("only JPEG portraits are decoded so far".into()));
+        }
+        let portrait = image::load_from_memory(&passport.portrait.image)
+            .map_err(|e| FaceCaptureError::Portrait(e.to_string()))?
+            .to_rgb8();
+        let reference = self
+            .devices
+            .face_matcher
+            .template(&portrait)
+            .map_err(|e| FaceCaptureError::Portrait(e.to_string()))?;
+        let attempts = self.config.capture_attempts;
+        let live = Self::capture_template(
+            self.devices.face_camera.as_mut(),
+            self.devices.face_matcher.as_mut(),
+            attempts,
+        )?;
+        let outcome = self.devices.face_matcher.compare(&reference, &live);
+        Ok((outcome.score, live))
+    }
+
+    /// The gate camera sees the next walking passenger: recognise them among
+    /// the clearances, authorise one passage, follow it to the end.
+    pub fn process_gate(&mut self) -> Result<GateOutcome, LaneError> {
+        for expired in self.clearances.expire(Instant::now()) {
+            self.store.finish_transaction(&expired, "clearance_expired")?;
+        }
+        let attempts = self.config.capture_attempts;
+        let probe = Self::capture_template(
+            self.devices.gate_camera.as_mut(),
+            self.devices.face_matcher.as_mut(),
+            attempts,
+        );
+        let probe = match probe {
+            Ok(p) => p,
+            Err(e) => {
+                info!(error = %e, "gate camera: no usable face");
+                return Ok(GateOutcome::NotRecognised);
+            }
+        };
+        let threshold = self.devices.face_matcher.threshold();
+        let Some(m) = self.clearances.best_match(&probe, threshold) else {
+            info!("gate camera: face matches no active clearance");
+            self.store.record_gate_event(&self.config.lane, None, None, "not_recognised", None)?;
+            return Ok(GateOutcome::NotRecognised);
+        };
+        drop(probe);
+        let tx = m.transaction;
+        self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Gate });
+        let passage_id = self.store.next_passage_id()?;
+        self.store.set_passage(&tx, passage_id)?;
+        let limit = Duration::from_millis(self.config.passage_time_limit_ms);
+        let Some(gate) = self.devices.gate.as_ref() else {
+            let msg = "no gate is connected to this lane".to_string();
+            self.emit(FlowEvent::Gate { transaction: tx.clone(), status: GateStatus::LinkDown(msg.clone()) });
+            return Ok(GateOutcome::GateUnavailable(msg));
+        };
+        if let Err(e) = gate.authorise(passage_id, Direction::Entry, limit) {
+            let msg = e.to_string();
+            warn!(transaction = %tx, passage_id, error = %msg, "gate authorisation failed");
+            self.store.record_gate_event(
+                &self.config.lane,
+                Some(&tx),
+                Some(passage_id),
+                "link_error",
+                Some(&msg),
+            )?;
+            self.emit(FlowEvent::Gate { transaction: tx.clone(), status: GateStatus::LinkDown(msg.clone()) });
+            return Ok(GateOutcome::GateUnavailable(msg));
+        }
+        info!(transaction = %tx, passage_id, score = m.score, "gate authorised");
+        self.store.record_gate_event(&self.config.lane, Some(&tx), Some(passage_id), "authorised", None)?;
+        self.emit(FlowEvent::Gate { transaction: tx.clone(), status: GateStatus::Authorised });
+
+        // Follow the passage until it completes, times out or alarms; give the
+        // gate its own time limit plus a margin before calling it lost.
+        let deadline = Instant::now() + limit + Duration::from_secs(5);
+        let outcome = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break GateOutcome::TimedOut { transaction: tx.clone(), passage_id };
+            }
+            let Some(ev) = self.devices.gate.as_ref().and_then(|g| g.next_event(left)) else { continue };
+            match ev {
+                GateEvent::PassengerEntered { passage_id: p } if p == passage_id => {
+                    self.store.record_gate_event(&self.config.lane, Some(&tx), Some(p), "entered", None)?;
+                }
+                GateEvent::PassageCompleted { passage_id: p } if p == passage_id => {
+                    self.store.record_gate_event(
+                        &self.config.lane,
+                        Some(&tx),
+                        Some(p),
+                        "passage_completed",
+                        None,
+                    )?;
+                    break GateOutcome::Passed { transaction: tx.clone(), passage_id };
+                }
+                GateEvent::PassageTimedOut { passage_id: p } if p == passage_id => {
+                    self.store.record_gate_event(
+                        &self.config.lane,
+                        Some(&tx),
+                        Some(p),
+                        "passage_timed_out",
+                        None,
+                    )?;
+                    break GateOutcome::TimedOut { transaction: tx.clone(), passage_id };
+                }
+                GateEvent::Alarm { kind, passage_id: p } => {
+                    let alarm = format!("{kind:?}");
+                    warn!(transaction = %tx, passage_id, alarm = %alarm, "gate alarm");
+                    self.store.record_gate_event(&self.config.lane, Some(&tx), p, "alarm", Some(&alarm))?;
+                    self.emit(FlowEvent::Gate {
+                        transaction: tx.clone(),
+                        status: GateStatus::Alarm(alarm.clone()),
+                    });
+                    break GateOutcome::Alarm { transaction: tx.clone(), passage_id, alarm };
+                }
+                GateEvent::LinkLost(reason) => {
+                    self.store.record_gate_event(
+                        &self.config.lane,
+                        Some(&tx),
+                        Some(passage_id),
+                        "link_lost",
+                        Some(&reason),
+                    )?;
+                    self.emit(FlowEvent::Gate {
+                        transaction: tx.clone(),
+                        status: GateStatus::LinkDown(reason),
+                    });
+                }
+                other => info!(event = ?other, "gate event"),
+            }
+        };
+        let (result, status) = match &outcome {
+            GateOutcome::Passed { .. } => ("passage_completed", GateStatus::PassageCompleted),
+            GateOutcome::TimedOut { .. } => ("passage_timed_out", GateStatus::PassageTimedOut),
+            GateOutcome::Alarm { alarm, .. } => ("alarm", GateStatus::Alarm(alarm.clone())),
+            _ => ("gate_unavailable", GateStatus::LinkDown(String::new())),
+        };
+        self.store.finish_transaction(&tx, result)?;
+        // Biometric data end here: the clearance's template is zeroed on drop.
+        self.clearances.remove(&tx);
+        info!(transaction = %tx, passage_id, result, "gate done; face template deleted");
+        self.emit(FlowEvent::Gate { transaction: tx, status });
+        Ok(outcome)
+    }
+}
+
+fn document_finding(p: &PassportRead) -> DocumentFinding {
+    if !p.is_consistent() {
+        return DocumentFinding::Inconsistent;
+    }
+    match p.chip_mrz.expiry_ymd() {
+        Some(expiry) if expiry >= clock::today() => DocumentFinding::Valid,
+        Some(_) => DocumentFinding::Expired,
+        None => DocumentFinding::Inconsistent,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DeclarationReadError {
+    #[error("no declaration QR code was seen")]
+    NoCode,
+    #[error("{0}")]
+    Payload(PayloadError),
+    #[error("{0}")]
+    Camera(CameraError),
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FaceCaptureError {
+    #[error("{0}")]
+    Camera(CameraError),
+    #[error("{0}")]
+    Face(FaceError),
+    #[error("the chip portrait cannot be used: {0}")]
+    Portrait(String),
+}

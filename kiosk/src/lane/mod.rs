@@ -1,0 +1,15 @@
+//! Orchestration of one lane: the kiosk flow and the gate station.
+//!
+//! [`Lane`] owns the devices (behind their traits), the store and the
+//! clearances. It runs on a worker thread; observers (UI, console printer)
+//! receive [`events::FlowEvent`]s and never call back into it.
+
+pub mod clock;
+pub mod events;
+mod flow;
+pub mod gate_station;
+pub mod printer;
+#[cfg(feature = "sim")]
+pub mod sim;
+
+pub use flow::{GateOutcome, KioskOutcome, Lane, LaneDevices, LaneError};

@@ -1,0 +1,395 @@
+//! `kiosk`: the electronic declaration terminal and gate station of one lane.
+//! A thin shell over the library: argument parsing, wiring, error reporting.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use kiosk::config::KioskConfig;
+use kiosk::passport::mrz::Mrz;
+
+#[derive(Parser)]
+#[command(name = "kiosk", version, about = "Electronic customs declaration kiosk and e-Gate station")]
+struct Cli {
+    /// Configuration file (TOML); embedded defaults when absent.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a lane (kiosk + gate station) with simulated passengers.
+    #[cfg(feature = "sim")]
+    Lane(LaneArgs),
+    /// Parse a TD3 MRZ and check every check digit.
+    Mrz {
+        /// The two MRZ lines.
+        #[arg(num_args = 1..=2, required = true)]
+        lines: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Declaration QR codes.
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
+    },
+    /// Face verification.
+    #[cfg(feature = "vision")]
+    Face {
+        #[command(subcommand)]
+        command: FaceCommand,
+    },
+    /// The touch UI.
+    #[cfg(feature = "ui")]
+    Ui {
+        #[command(subcommand)]
+        command: UiCommand,
+    },
+    /// Print the default configuration as TOML.
+    DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Decode declaration QR codes from images and verify their signatures.
+    Decode {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(feature = "vision")]
+#[derive(Subcommand)]
+enum FaceCommand {
+    /// Compare the faces in two images.
+    Match {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(feature = "ui")]
+#[derive(Subcommand)]
+enum UiCommand {
+    /// Render one screen to a PNG (needs an X server, e.g. xvfb-run).
+    Screenshot(kiosk::ui::cli::ScreenshotArgs),
+}
+
+#[cfg(feature = "sim")]
+#[derive(clap::Args)]
+struct LaneArgs {
+    /// Folder of simulated passengers (from `declaration-app-sim generate`).
+    #[arg(long)]
+    passengers: PathBuf,
+    /// Serial device of this lane's gate controller (e.g. the path gate-sim prints).
+    #[arg(long)]
+    gate: Option<String>,
+    /// SQLite file (overrides the configuration).
+    #[arg(long)]
+    database: Option<PathBuf>,
+    /// Assets folder (overrides the configuration).
+    #[arg(long)]
+    assets: Option<PathBuf>,
+    /// No window, even when a display is available.
+    #[arg(long)]
+    headless: bool,
+    /// UI language: ja, en, zh-Hans, zh-Hant, ko.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Serve at most this many passengers, then exit.
+    #[arg(long)]
+    count: Option<usize>,
+    /// Write a JSON report of every passenger to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Pause between steps of the simulation, so a person can follow the UI (ms).
+    #[arg(long, default_value_t = 0)]
+    pace_ms: u64,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu=error,naga=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("kiosk: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<KioskConfig> {
+    match path {
+        Some(p) => Ok(KioskConfig::load(p)?),
+        None => Ok(KioskConfig::default()),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let config = load_config(cli.config.as_deref())?;
+    match cli.command {
+        #[cfg(feature = "sim")]
+        Command::Lane(args) => run_lane(config, args),
+        Command::Mrz { lines, json } => mrz(&lines, json),
+        Command::Qr { command: QrCommand::Decode { images, json } } => qr_decode(&config, &images, json),
+        #[cfg(feature = "vision")]
+        Command::Face { command: FaceCommand::Match { a, b, json } } => face_match(&config, &a, &b, json),
+        #[cfg(feature = "ui")]
+        Command::Ui { command: UiCommand::Screenshot(args) } => kiosk::ui::cli::run_screenshot(args),
+        Command::DefaultConfig => {
+            print!("{}", toml::to_string_pretty(&KioskConfig::default())?);
+            Ok(())
+        }
+    }
+}
+
+fn mrz(lines: &[String], json: bool) -> Result<()> {
+    let text = lines.join("\n");
+    let m = Mrz::parse(&text).context("the MRZ could not be parsed")?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&json!({ "mrz": m, "valid": m.all_checks_pass() }))?);
+    } else {
+        println!("document {}  state {}  nationality {}", m.document_number, m.issuing_state, m.nationality);
+        println!("born {}  sex {}  expires {}", m.date_of_birth, m.sex, m.date_of_expiry);
+        for c in &m.checks {
+            println!("  {:?}: {}", c.field, if c.ok { "ok" } else { "FAILED" });
+        }
+    }
+    if !m.all_checks_pass() {
+        bail!("one or more check digits failed");
+    }
+    Ok(())
+}
+
+fn qr_decode(config: &KioskConfig, images: &[PathBuf], json: bool) -> Result<()> {
+    let trust = config.trust_store()?;
+    let mut failures = 0;
+    for path in images {
+        let img = image::open(path).with_context(|| format!("cannot open {}", path.display()))?.to_rgb8();
+        let read = kiosk::qr::decode_frame(&img);
+        let (verdict, payload, ms) = match &read {
+            Ok(r) => {
+                let text = r.texts.iter().find(|t| t.starts_with(kiosk::declaration::payload::QR_PREFIX));
+                match text.map(|t| trust.verify_qr(t, kiosk::lane::clock::unix_now())) {
+                    Some(Ok(v)) => ("valid".to_string(), Some(v.declaration), r.elapsed.as_secs_f64() * 1e3),
+                    Some(Err(e)) => (e.to_string(), None, r.elapsed.as_secs_f64() * 1e3),
+                    None => {
+                        ("no declaration QR code in the image".into(), None, r.elapsed.as_secs_f64() * 1e3)
+                    }
+                }
+            }
+            Err(e) => (e.to_string(), None, 0.0),
+        };
+        if payload.is_none() {
+            failures += 1;
+        }
+        if json {
+            println!(
+                "{}",
+                json!({"image": path, "verdict": verdict, "decode_ms": ms, "declaration": payload})
+            );
+        } else {
+            println!("{}: {verdict} ({ms:.1} ms)", path.display());
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} image(s) without a valid declaration");
+    }
+    Ok(())
+}
+
+#[cfg(feature = "vision")]
+fn face_match(config: &KioskConfig, a: &Path, b: &Path, json: bool) -> Result<()> {
+    use kiosk::face::FaceMatcher;
+    let mut m =
+        kiosk::face::opencv_backend::OpenCvFaceMatcher::load(&config.models_dir(), config.face_threshold)?;
+    let load = |p: &Path| -> Result<image::RgbImage> {
+        Ok(image::open(p).with_context(|| format!("cannot open {}", p.display()))?.to_rgb8())
+    };
+    let ta = m.template(&load(a)?).with_context(|| format!("{}", a.display()))?;
+    let tb = m.template(&load(b)?).with_context(|| format!("{}", b.display()))?;
+    let o = m.compare(&ta, &tb);
+    if json {
+        println!("{}", json!({"score": o.score, "threshold": o.threshold, "match": o.is_match()}));
+    } else {
+        println!(
+            "score {:.3} (threshold {:.3}): {}",
+            o.score,
+            o.threshold,
+            if o.is_match() { "MATCH" } else { "no match" }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "sim")]
+fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
+    use kiosk::lane::sim::{Passenger, SimulatedScene};
+    use kiosk::lane::{GateOutcome, Lane, LaneDevices};
+
+    if let Some(db) = args.database {
+        config.database = db;
+    }
+    if let Some(a) = args.assets {
+        config.assets_dir = a;
+    }
+    let mut passengers = Passenger::load_all(&args.passengers)?;
+    if let Some(n) = args.count {
+        passengers.truncate(n);
+    }
+    if passengers.is_empty() {
+        bail!(
+            "no passengers in {} (create some with `declaration-app-sim generate`)",
+            args.passengers.display()
+        );
+    }
+    let trust = config.trust_store()?;
+    let store = kiosk::store::Store::open(&config.database)
+        .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+    let scene = SimulatedScene::default();
+    let matcher = face_matcher(&config)?;
+    let gate = match &args.gate {
+        Some(dev) => Some(
+            gate_controller::link::GateLink::connect(dev, gate_controller::link::LinkConfig::default())
+                .with_context(|| format!("cannot connect to the gate controller on {dev}"))?,
+        ),
+        None => {
+            tracing::warn!("no --gate given: cleared passengers will not be let through");
+            None
+        }
+    };
+    let devices = LaneDevices {
+        passport_reader: Box::new(kiosk::passport::sim::SimulatedPassportReader::new(
+            scene.passport_slot.clone(),
+        )),
+        qr_scanner: Box::new(kiosk::camera::virtual_camera::VirtualCamera::with_feed(
+            "qr-scanner",
+            30,
+            scene.qr_scanner.clone(),
+        )),
+        face_camera: Box::new(kiosk::camera::virtual_camera::VirtualCamera::with_feed(
+            "kiosk-face",
+            30,
+            scene.face_camera.clone(),
+        )),
+        gate_camera: Box::new(kiosk::camera::virtual_camera::VirtualCamera::with_feed(
+            "gate-face",
+            30,
+            scene.gate_camera.clone(),
+        )),
+        face_matcher: matcher,
+        gate,
+    };
+    let mut lane = Lane::new(config.clone(), trust, store, devices);
+    let (print_tx, print_rx) = mpsc::channel();
+    lane.subscribe(print_tx);
+    let printer = std::thread::spawn(move || kiosk::lane::printer::print_events(print_rx));
+
+    #[cfg(feature = "ui")]
+    let ui_rx = if !args.headless && std::env::var_os("DISPLAY").is_some() {
+        let (tx, rx) = mpsc::channel();
+        lane.subscribe(tx);
+        Some(rx)
+    } else {
+        None
+    };
+
+    let pace = std::time::Duration::from_millis(args.pace_ms);
+    let worker = std::thread::spawn(move || -> Result<Vec<serde_json::Value>> {
+        let mut report = Vec::new();
+        for p in &passengers {
+            lane.idle();
+            std::thread::sleep(pace);
+            scene.present_at_kiosk(p)?;
+            let kiosk_outcome = lane.process_kiosk()?;
+            std::thread::sleep(pace);
+            let gate = if kiosk_outcome.decision.is_green() {
+                scene.walk_to_gate(p)?;
+                let g = lane.process_gate()?;
+                scene.leave_gate();
+                Some(g)
+            } else {
+                scene.leave_kiosk();
+                None
+            };
+            let gate_json = gate.as_ref().map(|g| match g {
+                GateOutcome::Passed { passage_id, .. } => {
+                    json!({"result": "passed", "passage_id": passage_id})
+                }
+                GateOutcome::TimedOut { passage_id, .. } => {
+                    json!({"result": "timed_out", "passage_id": passage_id})
+                }
+                GateOutcome::Alarm { passage_id, alarm, .. } => {
+                    json!({"result": "alarm", "passage_id": passage_id, "alarm": alarm})
+                }
+                GateOutcome::NotRecognised => json!({"result": "not_recognised"}),
+                GateOutcome::GateUnavailable(r) => json!({"result": "gate_unavailable", "reason": r}),
+            });
+            report.push(json!({
+                "passenger": p.manifest.id,
+                "expected": p.manifest.expected,
+                "transaction": kiosk_outcome.transaction,
+                "decision": kiosk_outcome.decision,
+                "face_score": kiosk_outcome.face_score,
+                "step_ms": kiosk_outcome.step_ms,
+                "gate": gate_json,
+            }));
+        }
+        lane.shutdown("all passengers served");
+        Ok(report)
+    });
+
+    #[cfg(feature = "ui")]
+    if let Some(rx) = ui_rx {
+        let lang = kiosk::i18n::Language::from_code(&args.lang)
+            .with_context(|| format!("unknown language {:?}", args.lang))?;
+        let options =
+            kiosk::ui::UiOptions { language: lang, assets_dir: config.assets_dir.clone(), windowed: true };
+        kiosk::ui::run(rx, options)?;
+    }
+    #[cfg(not(feature = "ui"))]
+    let _ = &args.lang;
+
+    let report = worker.join().map_err(|_| anyhow::anyhow!("the lane thread panicked"))??;
+    let _ = printer.join();
+    let green = report.iter().filter(|r| r["decision"]["outcome"] == "green").count();
+    let passed = report.iter().filter(|r| r["gate"]["result"] == "passed").count();
+    println!(
+        "summary: {} passenger(s), {} green, {} referred, {} passed the gate",
+        report.len(),
+        green,
+        report.len() - green,
+        passed
+    );
+    if let Some(path) = args.report {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(all(feature = "sim", feature = "vision"))]
+fn face_matcher(config: &KioskConfig) -> Result<Box<dyn kiosk::face::FaceMatcher>> {
+    Ok(Box::new(kiosk::face::opencv_backend::OpenCvFaceMatcher::load(
+        &config.models_dir(),
+        config.face_threshold,
+    )?))
+}
+
+#[cfg(all(feature = "sim", not(feature = "vision")))]
+fn face_matcher(_: &KioskConfig) -> Result<Box<dyn kiosk::face::FaceMatcher>> {
+    bail!("this kiosk was built without the `vision` feature: no face matcher available")
+}
