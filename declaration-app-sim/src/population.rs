@@ -1,0 +1,247 @@
+//! Synthetic passengers: identity, passport (page MRZ + chip image), signed
+//! declaration QR code and face photos, written as passenger folders the
+//! kiosk's simulated lane reads (`kiosk::lane::sim`).
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use kiosk::declaration::{Answers, Declaration, Family, GoodsKind, GoodsLine, Holder};
+use kiosk::lane::sim::{MANIFEST, PassengerManifest};
+
+use crate::app;
+use crate::issuer::{self, PassportData};
+use crate::photos::{self, Identity};
+
+/// What a passenger does, and so what the kiosk should decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Nothing to declare, own QR code, own face: green, through the gate.
+    Green,
+    /// Goods over the allowance declared: referral.
+    DeclaresGoods,
+    /// Someone else stands at the kiosk with this passport: face mismatch.
+    FaceMismatch,
+    /// Shows another passenger's QR code: declaration holder mismatch.
+    OthersQr,
+    /// The passport has expired.
+    ExpiredPassport,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Green => "green",
+            Scenario::DeclaresGoods => "referral:over_allowance",
+            Scenario::FaceMismatch => "referral:face_mismatch",
+            Scenario::OthersQr => "referral:declaration_holder_mismatch",
+            Scenario::ExpiredPassport => "referral:document_expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Some(match s {
+            "green" => Scenario::Green,
+            "goods" => Scenario::DeclaresGoods,
+            "face-mismatch" => Scenario::FaceMismatch,
+            "others-qr" => Scenario::OthersQr,
+            "expired" => Scenario::ExpiredPassport,
+            _ => return None,
+        })
+    }
+
+    /// The demo mix: mostly green, every kind of referral along the way.
+    pub fn in_mix(index: usize) -> Scenario {
+        const MIX: [Scenario; 8] = [
+            Scenario::Green,
+            Scenario::DeclaresGoods,
+            Scenario::Green,
+            Scenario::FaceMismatch,
+            Scenario::Green,
+            Scenario::OthersQr,
+            Scenario::Green,
+            Scenario::ExpiredPassport,
+        ];
+        MIX[index % MIX.len()]
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Photo(#[from] photos::PhotoError),
+    #[error(transparent)]
+    App(#[from] app::AppError),
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), GenerateError> {
+    std::fs::write(path, bytes)
+        .map_err(|source| GenerateError::Io { path: path.display().to_string(), source })
+}
+
+const SURNAMES: [&str; 10] =
+    ["SATO", "SMITH", "KIM", "WANG", "GARCIA", "MULLER", "TANAKA", "NGUYEN", "SILVA", "JOHNSON"];
+const GIVEN: [&str; 10] = ["ALEX", "YUKI", "MIN JUN", "LI", "MARIA", "JONAS", "HANA", "AN", "LUCAS", "SAM"];
+const STATES: [&str; 8] = ["JPN", "USA", "GBR", "KOR", "CHN", "FRA", "DEU", "AUS"];
+const FLIGHTS: [(&str, &str); 5] =
+    [("NH212", "LHR"), ("JL5", "JFK"), ("KE703", "ICN"), ("CA925", "PEK"), ("AF276", "CDG")];
+
+/// Everything the generator needs.
+pub struct Generator<'a> {
+    pub identities: Vec<Identity>,
+    pub service_key: &'a SigningKey,
+    /// Unix seconds the declarations are issued at.
+    pub now: u32,
+    pub rng: StdRng,
+}
+
+/// The synthetic person behind one passenger folder.
+struct Person {
+    passport: PassportData,
+    declaration: Declaration,
+}
+
+impl<'a> Generator<'a> {
+    pub fn new(photos_dir: &Path, service_key: &'a SigningKey, seed: u64, now: u32) -> Self {
+        Generator {
+            identities: photos::identities(photos_dir),
+            service_key,
+            now,
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    fn person(&mut self, expired: bool) -> Person {
+        let r = &mut self.rng;
+        let state = STATES[r.random_range(0..STATES.len())];
+        let surname = SURNAMES[r.random_range(0..SURNAMES.len())];
+        let given = GIVEN[r.random_range(0..GIVEN.len())];
+        let letters: String = (0..2).map(|_| (b'A' + r.random_range(0..26u8)) as char).collect();
+        let document_number = format!("{letters}{:07}", r.random_range(0..10_000_000u32));
+        let dob = format!(
+            "{:02}{:02}{:02}",
+            r.random_range(50..100u32) % 100,
+            r.random_range(1..13u32),
+            r.random_range(1..29u32)
+        );
+        let expiry = if expired {
+            format!(
+                "{:02}{:02}{:02}",
+                r.random_range(18..25u32),
+                r.random_range(1..13u32),
+                r.random_range(1..29u32)
+            )
+        } else {
+            format!(
+                "{:02}{:02}{:02}",
+                r.random_range(28..36u32),
+                r.random_range(1..13u32),
+                r.random_range(1..29u32)
+            )
+        };
+        let sex = if r.random_bool(0.5) { 'F' } else { 'M' };
+        let (flight, departure) = FLIGHTS[r.random_range(0..FLIGHTS.len())];
+        let passport = PassportData {
+            issuing_state: state.into(),
+            surname: surname.into(),
+            given_names: given.into(),
+            document_number: document_number.clone(),
+            nationality: state.into(),
+            date_of_birth: dob.clone(),
+            sex,
+            date_of_expiry: expiry,
+        };
+        let declaration = Declaration {
+            flight: flight.into(),
+            departure: departure.into(),
+            arrival_date: "2026-11-23".into(),
+            holder: Holder {
+                surname: surname.into(),
+                given_names: given.into(),
+                nationality: state.into(),
+                date_of_birth: dob,
+                passport_number: document_number,
+                occupation: "OFFICE WORKER".into(),
+                address_in_japan: "Hotel, 1-1 Marunouchi, Chiyoda, Tokyo".into(),
+                phone: "+81-3-0000-0000".into(),
+            },
+            family: Family::default(),
+            answers: Answers::default(),
+            goods: vec![],
+        };
+        Person { passport, declaration }
+    }
+
+    /// Write one passenger folder `dir` for `scenario`.
+    pub fn passenger(
+        &mut self,
+        dir: &Path,
+        id: &str,
+        scenario: Scenario,
+    ) -> Result<PassengerManifest, GenerateError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| GenerateError::Io { path: dir.display().to_string(), source })?;
+        let mut person = self.person(scenario == Scenario::ExpiredPassport);
+        if scenario == Scenario::DeclaresGoods {
+            person.declaration.answers.over_allowance = true;
+            person.declaration.goods.push(GoodsLine {
+                kind: GoodsKind::Other,
+                description: "wristwatch".into(),
+                quantity: 1,
+                value_yen: 350_000,
+            });
+        }
+        let n = self.identities.len();
+        let who = self.rng.random_range(0..n);
+        let holder = self.identities[who].clone();
+        // Face mismatch: someone else at the kiosk with this passport.
+        let at_kiosk = if scenario == Scenario::FaceMismatch {
+            self.identities[(who + 1) % n].clone()
+        } else {
+            holder.clone()
+        };
+
+        // Passport: portrait from the holder's first photo.
+        let portrait_src = photos::load(&holder.photos[0])?;
+        let (jpeg, w, h) = photos::chip_portrait(&portrait_src)?;
+        let chip = issuer::issue_chip(&person.passport, jpeg, w, h);
+        write(&dir.join("chip.json"), chip.to_json())?;
+
+        // Declaration QR: their own, or another (synthetic) passenger's.
+        let shown = if scenario == Scenario::OthersQr {
+            self.person(false).declaration
+        } else {
+            person.declaration.clone()
+        };
+        let text = app::qr_text(&shown, self.service_key, self.now, 24 * 3600);
+        let code = app::qr_code(&text)?;
+        app::render_png(&code, 4).save(dir.join("qr.png")).map_err(|e| GenerateError::Io {
+            path: dir.join("qr.png").display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        write(&dir.join("declaration.json"), serde_json::to_vec_pretty(&shown).unwrap_or_default())?;
+
+        // Live captures: another photo of the person where one exists.
+        let live_src = |k: usize| at_kiosk.photos[k.min(at_kiosk.photos.len() - 1)].clone();
+        let kiosk_img = photos::live_variant(&photos::load(&live_src(1))?, self.rng.random_range(0..8));
+        write(&dir.join("kiosk-face.jpg"), photos::jpeg(&kiosk_img, 85)?)?;
+        let gate_img = photos::live_variant(&photos::load(&live_src(2))?, self.rng.random_range(0..8));
+        write(&dir.join("gate-face.jpg"), photos::jpeg(&gate_img, 85)?)?;
+
+        let manifest = PassengerManifest {
+            id: id.to_string(),
+            page_mrz: person.passport.mrz_lines().join("\n"),
+            chip: PathBuf::from("chip.json"),
+            qr: PathBuf::from("qr.png"),
+            kiosk_face: vec![PathBuf::from("kiosk-face.jpg")],
+            gate_face: vec![PathBuf::from("gate-face.jpg")],
+            expected: Some(scenario.name().to_string()),
+        };
+        write(&dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
+        Ok(manifest)
+    }
+}
