@@ -19,10 +19,23 @@ cargo build --workspace --bins --tests --examples
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+LOGS="$(mktemp -d)"
 step "tests"
-cargo test --workspace --no-fail-fast
+set +e
+cargo test --workspace --no-fail-fast 2>&1 | tee "$LOGS/cargo-test.log"
+test_status=${PIPESTATUS[0]}
 
 step "UI screenshots under Xvfb"
-bash scripts/ui-screenshots.sh target/ui-screenshots
+bash scripts/ui-screenshots.sh target/ui-screenshots 2>&1 | tee "$LOGS/ui.log"
+ui_status=${PIPESTATUS[0]}
+set -e
 
+# One closing line over both runners.
+sum() { grep -oE "$1" "$2" | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(( $(sum '[0-9]+ passed' "$LOGS/cargo-test.log") + $(grep -cE '^ok ' "$LOGS/ui.log" || true) ))
+failed=$(( $(sum '[0-9]+ failed' "$LOGS/cargo-test.log") + $(grep -cE '^FAIL' "$LOGS/ui.log" || true) ))
 step "done"
+echo "tests: $passed passed, $failed failed"
+if (( test_status != 0 || ui_status != 0 || failed != 0 )); then
+  exit 1
+fi

@@ -2,37 +2,10 @@
 
 use kiosk::passport::chip_image::ChipImage;
 use kiosk::passport::lds::{self, EfCom, FacePortrait, ImageDataType, fid};
-use kiosk::passport::mrz::{Td3Fields, build_td3};
+use kiosk::passport::mrz::Td3Fields;
 
 /// The holder data printed on the data page and stored on the chip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PassportData {
-    pub issuing_state: String,
-    pub surname: String,
-    pub given_names: String,
-    pub document_number: String,
-    pub nationality: String,
-    /// YYMMDD
-    pub date_of_birth: String,
-    pub sex: char,
-    /// YYMMDD
-    pub date_of_expiry: String,
-}
-
-impl PassportData {
-    pub fn mrz_lines(&self) -> [String; 2] {
-        build_td3(&Td3Fields {
-            issuing_state: &self.issuing_state,
-            surname: &self.surname,
-            given_names: &self.given_names,
-            document_number: &self.document_number,
-            nationality: &self.nationality,
-            date_of_birth: &self.date_of_birth,
-            sex: self.sex,
-            date_of_expiry: &self.date_of_expiry,
-        })
-    }
-}
+pub type PassportData = Td3Fields;
 
 /// A chip image with EF.COM, DG1 and DG2 (portrait JPEG of `width` x `height`).
 pub fn issue_chip(data: &PassportData, portrait_jpeg: Vec<u8>, width: u16, height: u16) -> ChipImage {

@@ -51,8 +51,24 @@ enum Command {
         #[command(subcommand)]
         command: UiCommand,
     },
+    /// Cameras attached to this machine.
+    #[cfg(feature = "camera")]
+    Camera {
+        #[command(subcommand)]
+        command: CameraCommand,
+    },
     /// Print the default configuration as TOML.
     DefaultConfig,
+}
+
+#[cfg(feature = "camera")]
+#[derive(Subcommand)]
+enum CameraCommand {
+    /// List the cameras; with --open N, also open camera N and grab one frame.
+    List {
+        #[arg(long)]
+        open: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +165,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Face { command: FaceCommand::Match { a, b, json } } => face_match(&config, &a, &b, json),
         #[cfg(feature = "ui")]
         Command::Ui { command: UiCommand::Screenshot(args) } => kiosk::ui::cli::run_screenshot(args),
+        #[cfg(feature = "camera")]
+        Command::Camera { command: CameraCommand::List { open } } => camera_list(open),
         Command::DefaultConfig => {
             print!("{}", toml::to_string_pretty(&KioskConfig::default())?);
             Ok(())
@@ -207,6 +225,25 @@ fn qr_decode(config: &KioskConfig, images: &[PathBuf], json: bool) -> Result<()>
     }
     if failures > 0 {
         bail!("{failures} image(s) without a valid declaration");
+    }
+    Ok(())
+}
+
+#[cfg(feature = "camera")]
+fn camera_list(open: Option<u32>) -> Result<()> {
+    use kiosk::camera::Camera;
+    use kiosk::camera::webcam::Webcam;
+    let cams = Webcam::list();
+    if cams.is_empty() {
+        println!("no camera found: the system lists no video devices (check the USB cable and /dev/video*)");
+    }
+    for c in &cams {
+        println!("{c}");
+    }
+    if let Some(index) = open {
+        let mut cam = Webcam::open(index)?;
+        let frame = cam.capture()?;
+        println!("camera {index}: one frame of {}x{}", frame.width(), frame.height());
     }
     Ok(())
 }

@@ -185,3 +185,15 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
+
+#[test]
+fn a_missing_camera_is_reported_plainly() {
+    // Test machines have no camera: the kiosk must say so, not invent frames.
+    let out = Command::new(bin("kiosk")).args(["camera", "list", "--open", "0"]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if Path::new("/dev/video0").exists() {
+        return; // a developer machine with a webcam
+    }
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("no camera found"), "{text}");
+}

@@ -108,7 +108,11 @@ fn demo(count: usize, seed: u64, headless: bool, data: &Path, pace_ms: Option<u6
     }
 
     println!("== gate simulator on a pseudo-terminal");
-    let mut gate = Command::new(bin.join("gate-sim"))
+    let mut gate = Command::new(bin.join("gate-sim"));
+    if std::env::var_os("RUST_LOG").is_none() {
+        gate.env("RUST_LOG", "warn");
+    }
+    let mut gate = gate
         .arg("--pty")
         .stdout(Stdio::piped())
         .stdin(Stdio::null())

@@ -190,32 +190,33 @@ fn split_name(field: &str) -> (String, String) {
 /// Builds TD3 lines from fields (used by the simulators and tests). Names and
 /// numbers must already be in the MRZ alphabet; too-long names are truncated
 /// as ICAO 9303 allows.
-/// The printed fields of a TD3 data page.
+/// The printed fields of a TD3 data page (what an issuer puts in the MRZ).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Td3Fields<'a> {
-    pub issuing_state: &'a str,
-    pub surname: &'a str,
-    pub given_names: &'a str,
-    pub document_number: &'a str,
-    pub nationality: &'a str,
+pub struct Td3Fields {
+    pub issuing_state: String,
+    pub surname: String,
+    pub given_names: String,
+    pub document_number: String,
+    pub nationality: String,
     /// YYMMDD
-    pub date_of_birth: &'a str,
+    pub date_of_birth: String,
     pub sex: char,
     /// YYMMDD
-    pub date_of_expiry: &'a str,
+    pub date_of_expiry: String,
 }
 
-pub fn build_td3(f: &Td3Fields<'_>) -> [String; 2] {
-    let Td3Fields {
-        issuing_state,
-        surname,
-        given_names,
-        document_number,
-        nationality,
-        date_of_birth,
-        sex,
-        date_of_expiry,
-    } = *f;
+impl Td3Fields {
+    /// The two MRZ lines.
+    pub fn mrz_lines(&self) -> [String; 2] {
+        build_td3(self)
+    }
+}
+
+pub fn build_td3(f: &Td3Fields) -> [String; 2] {
+    let (issuing_state, surname, given_names, document_number) =
+        (f.issuing_state.as_str(), f.surname.as_str(), f.given_names.as_str(), f.document_number.as_str());
+    let (nationality, date_of_birth, sex, date_of_expiry) =
+        (f.nationality.as_str(), f.date_of_birth.as_str(), f.sex, f.date_of_expiry.as_str());
     let pad = |s: &str, n: usize| {
         let mut s: String = s.replace(' ', "<").chars().take(n).collect();
         while s.len() < n {
@@ -282,14 +283,14 @@ mod tests {
     fn key_information_matches_appendix_d() {
         // Appendix D.2: document L898902C<, born 690806, expiring 940623.
         let l = build_td3(&Td3Fields {
-            issuing_state: "UTO",
-            surname: "ERIKSSON",
-            given_names: "ANNA MARIA",
-            document_number: "L898902C",
-            nationality: "UTO",
-            date_of_birth: "690806",
+            issuing_state: "UTO".into(),
+            surname: "ERIKSSON".into(),
+            given_names: "ANNA MARIA".into(),
+            document_number: "L898902C".into(),
+            nationality: "UTO".into(),
+            date_of_birth: "690806".into(),
             sex: 'F',
-            date_of_expiry: "940623",
+            date_of_expiry: "940623".into(),
         });
         let m = Mrz::parse_lines(&[&l[0], &l[1]]).unwrap();
         assert_eq!(m.key_information(), "L898902C<369080619406236");
@@ -320,14 +321,14 @@ mod tests {
     #[test]
     fn build_and_parse_round_trip() {
         let l = build_td3(&Td3Fields {
-            issuing_state: "JPN",
-            surname: "YAMADA",
-            given_names: "HANAKO",
-            document_number: "TK1234567",
-            nationality: "JPN",
-            date_of_birth: "900101",
+            issuing_state: "JPN".into(),
+            surname: "YAMADA".into(),
+            given_names: "HANAKO".into(),
+            document_number: "TK1234567".into(),
+            nationality: "JPN".into(),
+            date_of_birth: "900101".into(),
             sex: 'F',
-            date_of_expiry: "310101",
+            date_of_expiry: "310101".into(),
         });
         let m = Mrz::parse_lines(&[&l[0], &l[1]]).unwrap();
         assert!(m.all_checks_pass());
