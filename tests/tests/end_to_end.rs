@@ -197,3 +197,24 @@ fn a_missing_camera_is_reported_plainly() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("no camera found"), "{text}");
 }
+
+#[test]
+fn without_a_gate_a_cleared_passenger_is_not_let_through_and_the_record_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    generate(&p, 1, "green", 11);
+    let db = dir.path().join("k.sqlite");
+    let report_path = dir.path().join("r.json");
+    let (ok, log) = run_lane(&p, None, &db, &report_path);
+    assert!(ok, "{log}");
+    let r = read_report(&report_path);
+    assert_eq!(r[0]["decision"]["outcome"], "green", "{log}");
+    assert_eq!(r[0]["gate"]["result"], "gate_unavailable");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let result: String = conn.query_row("SELECT gate_result FROM transactions", [], |r| r.get(0)).unwrap();
+    assert_eq!(result, "gate_unavailable");
+    let events: i64 = conn
+        .query_row("SELECT COUNT(*) FROM gate_events WHERE event = 'passage_completed'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(events, 0);
+}

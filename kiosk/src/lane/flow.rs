@@ -373,13 +373,13 @@ impl Lane {
         let passage_id = self.store.next_passage_id()?;
         self.store.set_passage(&tx, passage_id)?;
         let limit = Duration::from_millis(self.config.passage_time_limit_ms);
-        let Some(gate) = self.devices.gate.as_ref() else {
-            let msg = "no gate is connected to this lane".to_string();
-            self.emit(FlowEvent::Gate { transaction: tx.clone(), status: GateStatus::LinkDown(msg.clone()) });
-            return Ok(GateOutcome::GateUnavailable(msg));
+        let authorised = match self.devices.gate.as_ref() {
+            None => Err("no gate is connected to this lane".to_string()),
+            Some(gate) => gate.authorise(passage_id, Direction::Entry, limit).map_err(|e| e.to_string()),
         };
-        if let Err(e) = gate.authorise(passage_id, Direction::Entry, limit) {
-            let msg = e.to_string();
+        if let Err(msg) = authorised {
+            // Safe state: the flaps stay closed, the passenger goes to staff,
+            // the record is closed and the face template deleted.
             warn!(transaction = %tx, passage_id, error = %msg, "gate authorisation failed");
             self.store.record_gate_event(
                 &self.config.lane,
@@ -388,6 +388,8 @@ impl Lane {
                 "link_error",
                 Some(&msg),
             )?;
+            self.store.finish_transaction(&tx, "gate_unavailable")?;
+            self.clearances.remove(&tx);
             self.emit(FlowEvent::Gate { transaction: tx.clone(), status: GateStatus::LinkDown(msg.clone()) });
             return Ok(GateOutcome::GateUnavailable(msg));
         }
