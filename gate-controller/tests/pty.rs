@@ -122,6 +122,34 @@ fn tailgating_raises_alarm_and_blocks_until_reset() {
 }
 
 #[test]
+fn counter_direction_entry_raises_typed_alarm() {
+    let sim = start_sim("reverse");
+    let link = GateLink::connect(&sim.device, LinkConfig::default()).expect("connect to simulated gate");
+    link.authorise(9, Direction::Entry, Duration::from_secs(5)).expect("authorise");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| {
+        ev.iter().any(|e| matches!(e, GateEvent::Alarm { .. }))
+    });
+    assert_eq!(events, vec![GateEvent::Alarm { kind: AlarmKind::CounterDirection, passage_id: Some(9) }]);
+    match link.authorise(10, Direction::Entry, Duration::from_secs(5)) {
+        Err(LinkError::Rejected { .. }) => {}
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+}
+
+#[test]
+fn no_show_times_out_as_typed_event() {
+    let sim = start_sim("no-show");
+    let link = GateLink::connect(&sim.device, LinkConfig::default()).expect("connect to simulated gate");
+    link.authorise(11, Direction::Entry, Duration::from_millis(300)).expect("authorise");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert_eq!(events, vec![GateEvent::PassageTimedOut { passage_id: 11 }]);
+    // The gate is free again.
+    link.authorise(12, Direction::Entry, Duration::from_millis(300)).expect("authorise after timeout");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert_eq!(events, vec![GateEvent::PassageTimedOut { passage_id: 12 }]);
+}
+
+#[test]
 fn gate_going_away_is_reported_not_panicked() {
     let mut sim = start_sim("normal");
     let config = LinkConfig { heartbeat_interval: Duration::from_millis(100), ..LinkConfig::default() };

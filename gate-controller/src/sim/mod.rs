@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod faulty;
+pub mod soak;
+pub use faulty::{FaultConfig, FaultHandle, FaultStats, FaultyChannel};
+
 use crate::controller::{
     Config, EndpointConfig, FlapCommand, GateEndpoint, GateHardware, Output, SensorEvent, Side,
 };
@@ -255,7 +259,19 @@ pub fn serve(
     channel: &mut dyn Channel,
     config: &SimConfig,
     stop: &AtomicBool,
+    on_event: impl FnMut(&Message),
+) -> io::Result<()> {
+    serve_observed(channel, config, stop, on_event, |_| {})
+}
+
+/// [`serve`], and `on_flaps` is called with each command just after the simulated hardware
+/// carried it out (for latency measurements).
+pub fn serve_observed(
+    channel: &mut dyn Channel,
+    config: &SimConfig,
+    stop: &AtomicBool,
     mut on_event: impl FnMut(&Message),
+    mut on_flaps: impl FnMut(FlapCommand),
 ) -> io::Result<()> {
     let start = Instant::now();
     let mut endpoint = GateEndpoint::new(config.endpoint.clone(), config.gate.clone());
@@ -276,6 +292,7 @@ pub fn serve(
         endpoint.poll(now_ms, &mut out);
         for command in &out.flaps {
             hardware.drive_flaps(*command, now_ms);
+            on_flaps(*command);
         }
         for message in &out.events_sent {
             tracing::info!(?message, "event to host");
