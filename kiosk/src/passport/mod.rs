@@ -8,12 +8,15 @@
 //! BAC/PACE, secure messaging over APDUs and document authentication come
 //! with the IC passport work, behind this same trait.
 
+pub mod apdu;
 pub mod chip_image;
 pub mod lds;
 pub mod mrz;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod tlv;
+pub mod transport;
+pub mod verdict;
 
 use lds::{EfCom, FacePortrait, LdsError};
 use mrz::{Mrz, MrzError};
