@@ -12,6 +12,7 @@ pub mod apdu;
 pub mod chip_image;
 pub mod lds;
 pub mod mrz;
+pub mod oid;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod tlv;
