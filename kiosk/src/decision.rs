@@ -34,6 +34,11 @@ pub enum ReasonCode {
     DocumentInconsistent,
     /// The chip could not be read or its data are malformed.
     ChipUnreadable,
+    /// Passive Authentication did not pass: the chip data are not signed by
+    /// a trusted issuer, or were altered.
+    DocumentNotAuthentic,
+    /// Chip or Active Authentication failed: a cloned or substituted chip.
+    ChipNotGenuine,
     /// The declaration belongs to another passport.
     DeclarationHolderMismatch,
     /// The declaration QR code is invalid (signature, expiry, format).
@@ -56,13 +61,15 @@ impl ReasonCode {
             ReasonCode::DocumentExpired => "document_expired",
             ReasonCode::DocumentInconsistent => "document_inconsistent",
             ReasonCode::ChipUnreadable => "chip_unreadable",
+            ReasonCode::DocumentNotAuthentic => "document_not_authentic",
+            ReasonCode::ChipNotGenuine => "chip_not_genuine",
             ReasonCode::DeclarationHolderMismatch => "declaration_holder_mismatch",
             ReasonCode::DeclarationInvalid => "declaration_invalid",
             ReasonCode::RandomSelection => "random_selection",
         }
     }
 
-    pub const ALL: [ReasonCode; 14] = [
+    pub const ALL: [ReasonCode; 16] = [
         ReasonCode::ProhibitedArticles,
         ReasonCode::OverAllowance,
         ReasonCode::CommercialGoods,
@@ -74,6 +81,8 @@ impl ReasonCode {
         ReasonCode::DocumentExpired,
         ReasonCode::DocumentInconsistent,
         ReasonCode::ChipUnreadable,
+        ReasonCode::DocumentNotAuthentic,
+        ReasonCode::ChipNotGenuine,
         ReasonCode::DeclarationHolderMismatch,
         ReasonCode::DeclarationInvalid,
         ReasonCode::RandomSelection,
@@ -114,6 +123,20 @@ pub enum DocumentFinding {
     Unreadable,
 }
 
+/// What document authentication established (only meaningful when the chip
+/// was read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticity {
+    /// Passive Authentication passed.
+    pub data_genuine: bool,
+    /// No chip check (Chip/Active Authentication) failed.
+    pub chip_genuine: bool,
+}
+
+impl Authenticity {
+    pub const GENUINE: Authenticity = Authenticity { data_genuine: true, chip_genuine: true };
+}
+
 /// What the declaration step established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeclarationFinding {
@@ -137,6 +160,7 @@ pub enum FaceFinding {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Findings {
     pub document: DocumentFinding,
+    pub authenticity: Authenticity,
     pub declaration: DeclarationFinding,
     pub face: FaceFinding,
     pub randomly_selected: bool,
@@ -151,6 +175,14 @@ pub fn decide(f: &Findings) -> Decision {
         DocumentFinding::Expired => reasons.push(ReasonCode::DocumentExpired),
         DocumentFinding::Inconsistent => reasons.push(ReasonCode::DocumentInconsistent),
         DocumentFinding::Unreadable => reasons.push(ReasonCode::ChipUnreadable),
+    }
+    if f.document != DocumentFinding::Unreadable {
+        if !f.authenticity.data_genuine {
+            reasons.push(ReasonCode::DocumentNotAuthentic);
+        }
+        if !f.authenticity.chip_genuine {
+            reasons.push(ReasonCode::ChipNotGenuine);
+        }
     }
     match &f.declaration {
         DeclarationFinding::Valid { declared } => reasons.extend(declared.iter().copied()),
@@ -177,6 +209,7 @@ mod tests {
     fn clean() -> Findings {
         Findings {
             document: DocumentFinding::Valid,
+            authenticity: Authenticity::GENUINE,
             declaration: DeclarationFinding::Valid { declared: vec![] },
             face: FaceFinding::Matched { score: 0.7 },
             randomly_selected: false,
@@ -192,6 +225,7 @@ mod tests {
     fn every_problem_is_listed() {
         let f = Findings {
             document: DocumentFinding::Expired,
+            authenticity: Authenticity { data_genuine: false, chip_genuine: true },
             declaration: DeclarationFinding::Valid {
                 declared: vec![ReasonCode::OverAllowance, ReasonCode::CashOrGold, ReasonCode::OverAllowance],
             },
@@ -205,6 +239,7 @@ mod tests {
                 ReasonCode::CashOrGold,
                 ReasonCode::FaceMismatch,
                 ReasonCode::DocumentExpired,
+                ReasonCode::DocumentNotAuthentic,
                 ReasonCode::RandomSelection,
             ])
         );
@@ -227,6 +262,20 @@ mod tests {
                 ReasonCode::DeclarationInvalid,
             ),
             (Findings { face: FaceFinding::NotCaptured, ..clean() }, ReasonCode::FaceNotCaptured),
+            (
+                Findings {
+                    authenticity: Authenticity { data_genuine: false, chip_genuine: true },
+                    ..clean()
+                },
+                ReasonCode::DocumentNotAuthentic,
+            ),
+            (
+                Findings {
+                    authenticity: Authenticity { data_genuine: true, chip_genuine: false },
+                    ..clean()
+                },
+                ReasonCode::ChipNotGenuine,
+            ),
         ];
         for (f, want) in cases {
             assert_eq!(decide(&f), Decision::Referral(vec![want]));

@@ -26,13 +26,18 @@ enum Command {
     /// Run a lane (kiosk + gate station) with simulated passengers.
     #[cfg(feature = "sim")]
     Lane(LaneArgs),
-    /// Parse a TD3 MRZ and check every check digit.
+    /// Parse an MRZ (TD1, TD2 or TD3) and check every check digit.
     Mrz {
-        /// The two MRZ lines.
-        #[arg(num_args = 1..=2, required = true)]
+        /// The MRZ lines (2 or 3), or one run of 88/72/90 characters.
+        #[arg(num_args = 1..=3, required = true)]
         lines: Vec<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// IC passports: read a chip and authenticate it.
+    Passport {
+        #[command(subcommand)]
+        command: PassportCommand,
     },
     /// Declaration QR codes.
     Qr {
@@ -69,6 +74,57 @@ enum CameraCommand {
         #[arg(long)]
         open: Option<u32>,
     },
+}
+
+#[derive(Subcommand)]
+enum PassportCommand {
+    /// Read a passport chip over APDUs (BAC or PACE, secure messaging), run
+    /// Passive, Chip and Active Authentication, and print what it holds.
+    Read(PassportReadArgs),
+}
+
+#[derive(clap::Args)]
+struct PassportReadArgs {
+    /// A chip image (from `declaration-app-sim passport`), served by the
+    /// virtual chip over real APDUs.
+    #[cfg(feature = "sim")]
+    #[arg(long, conflicts_with = "pcsc")]
+    chip: Option<PathBuf>,
+    /// Read a real chip on a PC/SC reader (the first reader with a card, or
+    /// the reader whose name contains this text). Needs pcscd.
+    #[cfg(feature = "pcsc")]
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pcsc: Option<String>,
+    /// The data page MRZ (its lines separated by newlines or given as one
+    /// run). For a chip image, defaults to the MRZ in its DG1.
+    #[arg(long)]
+    mrz: Option<String>,
+    /// Folder of CSCA certificates (DER/PEM), CRLs and master lists.
+    #[arg(long)]
+    trust: PathBuf,
+    /// Write the portrait here (JPEG 2000 portraits are converted to PNG or
+    /// JPEG by the file extension).
+    #[arg(long)]
+    portrait: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+    /// Virtual chip: short APDUs only (223 bytes per read), like older chips.
+    #[cfg(feature = "sim")]
+    #[arg(long)]
+    short_apdus: bool,
+    /// Virtual chip: the link drops after this many response bytes (then again
+    /// after as many, `--drops` times).
+    #[cfg(feature = "sim")]
+    #[arg(long)]
+    drop_link_after: Option<u64>,
+    #[cfg(feature = "sim")]
+    #[arg(long, default_value_t = 1)]
+    drops: u32,
+    /// Virtual chip: delay per response, in milliseconds (a slow chip).
+    #[cfg(feature = "sim")]
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +187,11 @@ struct LaneArgs {
     /// Pause between steps of the simulation, so a person can follow the UI (ms).
     #[arg(long, default_value_t = 0)]
     pace_ms: u64,
+    /// CSCA trust store for Passive Authentication (certificates, CRLs, master
+    /// lists). Default: the `trust` folder next to the passengers, where
+    /// `declaration-app-sim generate` exports its issuers' CSCAs.
+    #[arg(long)]
+    csca: Option<PathBuf>,
 }
 
 fn main() {
@@ -160,6 +221,7 @@ fn run(cli: Cli) -> Result<()> {
         #[cfg(feature = "sim")]
         Command::Lane(args) => run_lane(config, args),
         Command::Mrz { lines, json } => mrz(&lines, json),
+        Command::Passport { command: PassportCommand::Read(args) } => passport_read(args),
         Command::Qr { command: QrCommand::Decode { images, json } } => qr_decode(&config, &images, json),
         #[cfg(feature = "vision")]
         Command::Face { command: FaceCommand::Match { a, b, json } } => face_match(&config, &a, &b, json),
@@ -188,6 +250,103 @@ fn mrz(lines: &[String], json: bool) -> Result<()> {
     }
     if !m.all_checks_pass() {
         bail!("one or more check digits failed");
+    }
+    Ok(())
+}
+
+fn passport_read(args: PassportReadArgs) -> Result<()> {
+    use kiosk::passport::reader::{ReadOptions, read_chip};
+    use kiosk::passport::transport::CardTransport;
+
+    let trust = kiosk::passport::trust::TrustStore::load_dir(&args.trust)
+        .with_context(|| format!("cannot load the CSCA trust store from {}", args.trust.display()))?;
+    let mut page_mrz = args.mrz.clone();
+    let mut transport: Option<Box<dyn CardTransport>> = None;
+    #[cfg(feature = "sim")]
+    if let Some(path) = &args.chip {
+        use kiosk::passport::chip::{ChipFaults, ChipProfile, VirtualChip};
+        let image = kiosk::passport::chip_image::ChipImage::load(path)?;
+        if page_mrz.is_none() {
+            // The simulator's data page carries the same MRZ as DG1.
+            let dg1 = image.file(kiosk::passport::lds::fid::DG1).context("the chip image has no DG1")?;
+            page_mrz = Some(kiosk::passport::lds::parse_dg1(dg1)?.lines.join("\n"));
+        }
+        let profile = if args.short_apdus { ChipProfile::short_only() } else { ChipProfile::extended() };
+        let mut faults = ChipFaults {
+            response_delay: std::time::Duration::from_millis(args.delay_ms),
+            ..ChipFaults::default()
+        };
+        if let Some(bytes) = args.drop_link_after {
+            faults.drop_after_bytes = Some(bytes);
+            faults.drops = args.drops;
+        }
+        transport = Some(Box::new(VirtualChip::with_profile(&image, profile)?.with_faults(faults)));
+    }
+    #[cfg(feature = "pcsc")]
+    if let Some(name) = &args.pcsc {
+        let reader = if name.is_empty() { None } else { Some(name.as_str()) };
+        transport = Some(Box::new(kiosk::passport::pcsc_reader::PcscTransport::connect(reader)?));
+    }
+    let Some(mut transport) = transport else {
+        bail!(
+            "say which chip to read: --chip FILE (virtual chip) or --pcsc (a reader; needs the pcsc feature)"
+        );
+    };
+    let page_mrz =
+        page_mrz.context("--mrz is needed to open a real chip (BAC/PACE keys come from the data page)")?;
+    let mrz = Mrz::parse(&page_mrz).context("the data page MRZ could not be parsed")?;
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let read =
+        read_chip(transport.as_mut(), &mrz.key_information(), &trust, &ReadOptions::default(), &mut rng)
+            .with_context(|| format!("reading the chip on {}", transport.describe()))?;
+    if let Some(out) = &args.portrait {
+        let bytes = match (read.portrait.data_type, out.extension().and_then(|e| e.to_str())) {
+            (kiosk::passport::lds::ImageDataType::Jpeg, Some("jpg" | "jpeg")) => read.portrait.image.clone(),
+            _ => {
+                let img = read.portrait.decode().context("the portrait cannot be decoded")?;
+                let mut buf = std::io::Cursor::new(Vec::new());
+                let format = image::ImageFormat::from_path(out).unwrap_or(image::ImageFormat::Png);
+                img.write_to(&mut buf, format).context("cannot encode the portrait")?;
+                buf.into_inner()
+            }
+        };
+        std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let auth = &read.authentication;
+    if args.json {
+        let report = json!({
+            "dg1": read.dg1,
+            "access": read.access,
+            "authentication": auth,
+            "portrait": { "type": format!("{:?}", read.portrait.data_type), "width": read.portrait.width,
+                          "height": read.portrait.height, "bytes": read.portrait.image.len() },
+            "dg11": read.dg11.is_some(),
+            "dg12": read.dg12.is_some(),
+            "timings_ms": read.timings,
+            "link": read.link,
+            "page_matches_chip": mrz.lines == read.dg1.lines,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let d = &read.dg1;
+        println!(
+            "{} {}  document {}  state {}  born {}  expires {}",
+            d.given_names, d.surname, d.document_number, d.issuing_state, d.date_of_birth, d.date_of_expiry
+        );
+        println!("access: {:?}", read.access);
+        println!("{}", auth.passive.summary());
+        println!("Chip Authentication: {}", auth.chip_authentication);
+        println!("Active Authentication: {}", auth.active_authentication);
+        for t in &read.timings {
+            println!("  {:<24} {:>8.2} ms", t.step, t.ms);
+        }
+        println!(
+            "link: {} APDUs, {} reconnects, {} file bytes",
+            read.link.apdus, read.link.reconnects, read.link.file_bytes
+        );
+    }
+    if !auth.passive.verdict.is_passed() || auth.chip_clone_suspected() || mrz.lines != read.dg1.lines {
+        std::process::exit(2);
     }
     Ok(())
 }
@@ -294,6 +453,11 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
         );
     }
     let trust = config.trust_store()?;
+    let csca_dir = args.csca.clone().unwrap_or_else(|| args.passengers.join("trust"));
+    let csca = kiosk::passport::trust::TrustStore::load_dir(&csca_dir).with_context(|| {
+        format!("cannot load the CSCA trust store from {} (give one with --csca)", csca_dir.display())
+    })?;
+    tracing::info!(folder = %csca_dir.display(), cscas = csca.len(), "passport trust anchors loaded");
     let store = kiosk::store::Store::open(&config.database)
         .with_context(|| format!("cannot open the database {}", config.database.display()))?;
     let scene = SimulatedScene::default();
@@ -311,6 +475,7 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     let devices = LaneDevices {
         passport_reader: Box::new(kiosk::passport::sim::SimulatedPassportReader::new(
             scene.passport_slot.clone(),
+            std::sync::Arc::new(csca),
         )),
         qr_scanner: Box::new(kiosk::camera::virtual_camera::VirtualCamera::with_feed(
             "qr-scanner",

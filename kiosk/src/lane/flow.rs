@@ -13,10 +13,11 @@ use super::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, fai
 use super::gate_station::Clearances;
 use crate::camera::{Camera, CameraError};
 use crate::config::KioskConfig;
-use crate::decision::{self, Decision, DeclarationFinding, DocumentFinding, FaceFinding, Findings};
+use crate::decision::{
+    self, Authenticity, Decision, DeclarationFinding, DocumentFinding, FaceFinding, Findings,
+};
 use crate::declaration::payload::{PayloadError, QR_PREFIX, TrustStore, VerifiedDeclaration};
 use crate::face::{FaceError, FaceMatcher, FaceTemplate};
-use crate::passport::lds::ImageDataType;
 use crate::passport::{PassportError, PassportRead, PassportReader};
 use crate::qr;
 use crate::store::{Store, StoreError};
@@ -229,7 +230,29 @@ impl Lane {
 
         // 4. Decision, committed before anything reaches the gate.
         let randomly_selected = self.random_selection();
-        let findings = Findings { document, declaration: declaration_finding, face, randomly_selected };
+        let authenticity = match &passport {
+            Some(p) => Authenticity {
+                data_genuine: p.authentication.data_genuine(),
+                chip_genuine: !p.authentication.chip_clone_suspected(),
+            },
+            // Unreadable: the document finding already refers the passenger.
+            None => Authenticity::GENUINE,
+        };
+        if let Some(p) = &passport {
+            let a = &p.authentication;
+            info!(
+                transaction = %tx,
+                passive = a.passive.verdict.label(),
+                chip = a.chip_authentication.label(),
+                active = a.active_authentication.label(),
+                "document authentication"
+            );
+            if !a.passive.verdict.is_passed() {
+                warn!(transaction = %tx, "{}", a.passive.summary());
+            }
+        }
+        let findings =
+            Findings { document, authenticity, declaration: declaration_finding, face, randomly_selected };
         let decision = decision::decide(&findings);
         self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Result });
         let step_json = serde_json::to_value(&times).unwrap_or_default();
@@ -321,12 +344,9 @@ impl Lane {
     }
 
     fn verify_face(&mut self, passport: &PassportRead) -> Result<(f32, FaceTemplate), FaceCaptureError> {
-        if passport.portrait.data_type != ImageDataType::Jpeg {
-            return Err(FaceCaptureError::Portrait("only JPEG portraits are decoded so far".into()));
-        }
-        let portrait = image::load_from_memory(&passport.portrait.image)
-            .map_err(|e| FaceCaptureError::Portrait(e.to_string()))?
-            .to_rgb8();
+        // JPEG or JPEG 2000, decoded with size limits (the chip is untrusted).
+        let portrait =
+            passport.portrait.decode().map_err(|e| FaceCaptureError::Portrait(e.to_string()))?.to_rgb8();
         let reference = self
             .devices
             .face_matcher

@@ -1,22 +1,41 @@
 //! The IC passport: formats (pure), and the reader boundary.
 //!
-//! - [`mrz`], [`tlv`], [`lds`], [`chip_image`]: formats, no I/O, no panics.
-//! - [`PassportReader`]: the device boundary. [`sim::SimulatedPassportReader`]
-//!   (feature `sim`) reads a chip image placed in its slot by a simulator.
+//! Three layers, as in JMRTD:
+//! - formats, pure over bytes, never panicking: [`mrz`], [`tlv`], [`lds`],
+//!   [`security_infos`], [`sod`], [`apdu`], [`chip_image`], [`oid`];
+//! - protocols, pure state machines plus small drivers over a
+//!   [`transport::CardTransport`]: [`sm`] (secure messaging), [`bac`], [`pace`]
+//!   (GM and CAM), [`ca`], [`aa`], and [`pa`] with its [`trust`] store;
+//! - the reader: [`reader::read_chip`] runs them in BSI TR-03135 order with
+//!   reconnect-and-resume, behind the [`PassportReader`] device trait.
 //!
-//! Issue 2 scope: the simulated reader reads the elementary files directly;
-//! BAC/PACE, secure messaging over APDUs and document authentication come
-//! with the IC passport work, behind this same trait.
+//! Transports: the PC/SC reader (`pcsc` feature, [`pcsc_reader`]) and the
+//! virtual chip (`sim` feature, [`chip`]), which answers the same APDUs.
 
+pub mod aa;
 pub mod apdu;
+pub mod bac;
+pub mod ca;
+#[cfg(feature = "sim")]
+pub mod chip;
 pub mod chip_image;
+pub mod countries;
 pub mod lds;
 pub mod mrz;
 pub mod oid;
+pub mod pa;
+pub mod pace;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_reader;
+pub mod reader;
+pub mod security_infos;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sm;
+pub mod sod;
 pub mod tlv;
 pub mod transport;
+pub mod trust;
 pub mod verdict;
 
 use lds::{EfCom, FacePortrait, LdsError};
@@ -32,9 +51,12 @@ pub struct PassportRead {
     pub chip_mrz: Mrz,
     /// DG2: the holder's portrait.
     pub portrait: FacePortrait,
-    /// How the chip was accessed, for the record ("file" for the simulator's
-    /// direct read; "bac" or "pace" for real chips).
+    /// How the chip was opened: "bac", "pace" or "pace-cam".
     pub access: &'static str,
+    /// Passive, Chip and Active Authentication, each with its verdict.
+    pub authentication: reader::DocumentAuthentication,
+    /// Per-step times of the chip read, for the record and the benchmark.
+    pub timings: Vec<reader::StepTiming>,
 }
 
 impl PassportRead {
@@ -61,6 +83,8 @@ pub enum PassportError {
     Lds(#[from] LdsError),
     #[error("the chip could not be read: {0}")]
     Chip(String),
+    #[error("the chip could not be read: {0}")]
+    Read(#[from] reader::ReadError),
 }
 
 /// The passport reader: page scanner plus contactless chip reader.

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn encodings_match_icao_9303() {
         // id-PACE-ECDH-GM-AES-CBC-CMAC-128 as in the MSE:Set AT of Appendix G.1.
-        assert_eq!(PACE_ECDH_GM_AES_128.as_bytes(), [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]);
+        assert_eq!(
+            PACE_ECDH_GM_AES_128.as_bytes(),
+            [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]
+        );
         assert!(is_under(&PACE_ECDH_CAM_AES_256, &PACE_ARC));
         assert!(!is_under(&CA_ECDH_AES_128, &PACE_ARC));
         assert!(is_under(&CA_ECDH_AES_128, &CA_ARC));

@@ -44,16 +44,15 @@ impl<'a> Tlv<'a> {
         first & 0x20 != 0
     }
 
-    /// Parse one TLV at the start of `data`.
+    /// Parse one TLV at the start of `data` (bytes after it are ignored).
     pub fn parse(data: &'a [u8]) -> Result<Tlv<'a>, TlvError> {
-        let (tag, tag_len) = parse_tag(data, 0)?;
-        let (length, len_len) = parse_length(data, tag_len)?;
-        let start = tag_len + len_len;
-        let available = data.len() - start;
-        if length > available {
-            return Err(TlvError::ValueOverrun { offset: start, length, available });
-        }
-        Ok(Tlv { tag, value: &data[start..start + length], encoded_len: start + length })
+        let TlvHeader { tag, header_len: start, value_len: length } = TlvHeader::parse(data)?;
+        let available = data.len().saturating_sub(start);
+        let value = start
+            .checked_add(length)
+            .and_then(|end| data.get(start..end))
+            .ok_or(TlvError::ValueOverrun { offset: start, length, available })?;
+        Ok(Tlv { tag, value, encoded_len: start + length })
     }
 
     /// Parse `data` as one TLV with the expected tag.
@@ -82,6 +81,36 @@ impl<'a> Tlv<'a> {
     }
 }
 
+/// The tag and length of a TLV, read from its first bytes only: enough to
+/// know how many bytes the whole object takes (for example, to size the reads
+/// of an LDS file from its first few bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlvHeader {
+    pub tag: u32,
+    /// Bytes taken by the tag and the length.
+    pub header_len: usize,
+    /// Bytes of the value, as the length field declares them.
+    pub value_len: usize,
+}
+
+impl TlvHeader {
+    /// The most bytes a tag and length can take here (3-byte tag, 5-byte length).
+    pub const MAX_LEN: usize = 8;
+
+    /// Parse the tag and length at the start of `data`; the value need not be
+    /// present.
+    pub fn parse(data: &[u8]) -> Result<TlvHeader, TlvError> {
+        let (tag, tag_len) = parse_tag(data, 0)?;
+        let (value_len, len_len) = parse_length(data, tag_len)?;
+        Ok(TlvHeader { tag, header_len: tag_len + len_len, value_len })
+    }
+
+    /// Tag, length and value together; `None` if that overflows `usize`.
+    pub fn total_len(&self) -> Option<usize> {
+        self.header_len.checked_add(self.value_len)
+    }
+}
+
 /// Iterator over consecutive TLVs; stops after the first error.
 pub struct TlvIter<'a> {
     data: &'a [u8],
@@ -97,19 +126,14 @@ impl<'a> Iterator for TlvIter<'a> {
     type Item = Result<Tlv<'a>, TlvError>;
     fn next(&mut self) -> Option<Self::Item> {
         // Skip 0x00/0xFF padding between objects (allowed by ISO 7816-4).
-        while let Some(&b) = self.data.first() {
-            if b == 0x00 || b == 0xFF {
-                self.data = &self.data[1..];
-            } else {
-                break;
-            }
-        }
+        let padding = self.data.iter().take_while(|&&b| b == 0x00 || b == 0xFF).count();
+        self.data = self.data.get(padding..).unwrap_or_default();
         if self.data.is_empty() {
             return None;
         }
         match Tlv::parse(self.data) {
             Ok(t) => {
-                self.data = &self.data[t.encoded_len..];
+                self.data = self.data.get(t.encoded_len..).unwrap_or_default();
                 Some(Ok(t))
             }
             Err(e) => {
@@ -150,19 +174,22 @@ fn parse_length(data: &[u8], at: usize) -> Result<(usize, usize), TlvError> {
         return Err(TlvError::BadLengthEncoding(first));
     }
     let bytes = data.get(at + 1..at + 1 + n).ok_or(TlvError::TruncatedLength(at))?;
-    let length = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+    // Four bytes at most, so this fits a u32; a 16-bit usize would have
+    // rejected the length through the overrun check anyway.
+    let length = bytes.iter().fold(0u32, |acc, &b| (acc << 8) | b as u32);
+    let length = usize::try_from(length).map_err(|_| TlvError::BadLengthEncoding(first))?;
     Ok((length, 1 + n))
 }
 
-/// Encode a length in the shortest BER form.
+/// Encode a length in the shortest BER form (which is also the DER form).
 pub fn encode_length(len: usize, out: &mut Vec<u8>) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes = (len as u32).to_be_bytes();
+        let bytes = (len as u64).to_be_bytes();
         let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(bytes.get(skip..).unwrap_or_default());
     }
 }
 
@@ -224,6 +251,19 @@ mod tests {
                 let _: Vec<_> = TlvIter::new(&[a, b, a]).collect();
             }
         }
+    }
+
+    #[test]
+    fn header_sizes_a_file_from_its_first_bytes() {
+        let dg2 = encode(0x75, &vec![0; 20_000]);
+        let h = TlvHeader::parse(&dg2[..4]).unwrap();
+        assert_eq!((h.tag, h.header_len, h.value_len, h.total_len()), (0x75, 4, 20_000, Some(dg2.len())));
+        let h = TlvHeader::parse(&[0x5F, 0x1F, 0x58]).unwrap();
+        assert_eq!((h.tag, h.total_len()), (0x5F1F, Some(3 + 88)));
+        assert_eq!(TlvHeader::parse(&[0x77, 0x82, 0x01]), Err(TlvError::TruncatedLength(1)));
+        assert_eq!(TlvHeader::parse(&[]), Err(TlvError::TruncatedTag(0)));
+        let h = TlvHeader::parse(&[0x6E, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]).unwrap();
+        assert_eq!(h.value_len, u32::MAX as usize);
     }
 
     fn hex(s: &str) -> Vec<u8> {
