@@ -12,4 +12,5 @@
 pub mod app;
 pub mod issuer;
 pub mod photos;
+pub mod pki;
 pub mod population;

@@ -59,6 +59,71 @@ enum Command {
     },
     /// Print the declaration service public key (hex) and its key id.
     ServiceKey,
+    /// Create a country's test passport PKI (CSCA, Document Signer, CRL,
+    /// master list) in a folder; the kiosk's trust anchors go to <out>/trust.
+    Pki {
+        #[arg(long)]
+        out: PathBuf,
+        /// ISO 3166 alpha-2 country code of the certificates.
+        #[arg(long, default_value = "JP")]
+        country: String,
+        /// rsa-pkcs1-sha256, rsa-pss-sha256, ecdsa-p256-sha256, ecdsa-brainpoolp256r1-sha256, ecdsa-p384-sha384, ...
+        #[arg(long, default_value = "ecdsa-p256-sha256")]
+        scheme: String,
+        /// current, expired or not-yet-valid Document Signer certificate.
+        #[arg(long, default_value = "current")]
+        ds_validity: String,
+        /// none, empty, or revoke-ds.
+        #[arg(long, default_value = "empty")]
+        crl: String,
+        /// Also write a CSCA master list signed by a master-list signer.
+        #[arg(long)]
+        master_list: bool,
+    },
+    /// Personalise one passport chip image with a PKI from `pki`.
+    Passport {
+        /// The PKI folder written by `pki`.
+        #[arg(long)]
+        pki: PathBuf,
+        /// The chip image to write (JSON); the data page MRZ goes to <out>.mrz.
+        #[arg(long)]
+        out: PathBuf,
+        /// Portrait photo (any image; cropped to a passport portrait).
+        #[arg(long)]
+        photo: PathBuf,
+        #[arg(long, default_value = "ERIKSSON")]
+        surname: String,
+        #[arg(long, default_value = "ANNA MARIA")]
+        given_names: String,
+        #[arg(long, default_value = "L898902C3")]
+        number: String,
+        /// Issuing state and nationality (ICAO alpha-3); must be the PKI's country.
+        #[arg(long, default_value = "JPN")]
+        state: String,
+        /// YYMMDD.
+        #[arg(long, default_value = "740812")]
+        birth: String,
+        #[arg(long, default_value = "F")]
+        sex: char,
+        /// YYMMDD.
+        #[arg(long, default_value = "340415")]
+        expiry: String,
+        /// pace-and-bac, pace-only or bac-only (no EF.CardAccess).
+        #[arg(long, default_value = "pace-and-bac")]
+        access: String,
+        /// Offer PACE-CAM instead of PACE generic mapping.
+        #[arg(long)]
+        pace_cam: bool,
+        /// No Chip Authentication key (DG14).
+        #[arg(long)]
+        no_ca: bool,
+        /// Active Authentication key: ecdsa, rsa or none.
+        #[arg(long, default_value = "ecdsa")]
+        aa: String,
+        /// tampered-dg2, bad-sod-signature or cloned-chip.
+        #[arg(long)]
+        fault: Option<String>,
+    },
 }
 
 fn main() {
@@ -85,7 +150,12 @@ fn run(cli: Cli) -> Result<()> {
                 g.passenger(&out.join(&id), &id, s).with_context(|| format!("passenger {id}"))?;
                 println!("{id}: {}", s.name());
             }
-            eprintln!("{count} passenger(s) written to {}", out.display());
+            g.export_trust(&out.join("trust")).context("cannot write the passport trust anchors")?;
+            eprintln!(
+                "{count} passenger(s) written to {}, CSCAs to {}",
+                out.display(),
+                out.join("trust").display()
+            );
         }
         Command::Declare { answers, out, svg, terminal, valid_hours } => {
             let text = std::fs::read_to_string(&answers)
@@ -107,6 +177,98 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", app::render_terminal(&code));
             }
             eprintln!("QR code version {:?}, {} characters -> {}", code.version(), qr.len(), out.display());
+        }
+        Command::Pki { out, country, scheme, ds_validity, crl, master_list } => {
+            use declaration_app_sim::pki::{CrlOption, DsValidity, PkiOptions, SignatureScheme, TestPki};
+            let scheme = SignatureScheme::parse(&scheme).with_context(|| {
+                let all: Vec<_> = SignatureScheme::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown scheme {scheme:?}; one of {}", all.join(", "))
+            })?;
+            let ds_validity = match ds_validity.as_str() {
+                "current" => DsValidity::Current,
+                "expired" => DsValidity::Expired,
+                "not-yet-valid" => DsValidity::NotYetValid,
+                v => bail!("unknown --ds-validity {v:?}: current, expired or not-yet-valid"),
+            };
+            let crl = match crl.as_str() {
+                "none" => CrlOption::None,
+                "empty" => CrlOption::Empty,
+                "revoke-ds" => CrlOption::RevokeDs,
+                v => bail!("unknown --crl {v:?}: none, empty or revoke-ds"),
+            };
+            let options = PkiOptions { ds_validity, crl, master_list, ..PkiOptions::default() };
+            let pki = TestPki::generate(&country, scheme, &options)?;
+            pki.save(&out)?;
+            pki.export_trust_anchors(&out.join("trust"))?;
+            eprintln!(
+                "PKI {country} ({scheme}) written to {}; trust anchors in {}",
+                out.display(),
+                out.join("trust").display()
+            );
+        }
+        Command::Passport {
+            pki,
+            out,
+            photo,
+            surname,
+            given_names,
+            number,
+            state,
+            birth,
+            sex,
+            expiry,
+            access,
+            pace_cam,
+            no_ca,
+            aa,
+            fault,
+        } => {
+            use declaration_app_sim::issuer::{
+                self, AaKeyKind, ChipAccess, ChipFault, ChipOptions, PassportData,
+            };
+            let pki = declaration_app_sim::pki::TestPki::load(&pki)?;
+            let mut options = ChipOptions {
+                access: ChipAccess::parse(&access).with_context(|| {
+                    format!("unknown --access {access:?}: pace-and-bac, pace-only or bac-only")
+                })?,
+                ..ChipOptions::default()
+            };
+            if pace_cam {
+                options.pace_protocol = kiosk::passport::oid::PACE_ECDH_CAM_AES_128;
+            }
+            if no_ca {
+                options.chip_authentication = None;
+            }
+            options.active_authentication = match aa.as_str() {
+                "ecdsa" => Some(AaKeyKind::EcdsaP256),
+                "rsa" => Some(AaKeyKind::Rsa1024),
+                "none" => None,
+                v => bail!("unknown --aa {v:?}: ecdsa, rsa or none"),
+            };
+            options.fault = match fault {
+                None => None,
+                Some(f) => Some(ChipFault::parse(&f).with_context(|| {
+                    format!("unknown --fault {f:?}: tampered-dg2, bad-sod-signature or cloned-chip")
+                })?),
+            };
+            let data = PassportData {
+                issuing_state: state.clone(),
+                surname,
+                given_names,
+                document_number: number,
+                nationality: state,
+                date_of_birth: birth,
+                sex,
+                date_of_expiry: expiry,
+            };
+            let img = declaration_app_sim::photos::load(&photo)?;
+            let (jpeg, w, h) = declaration_app_sim::photos::chip_portrait(&img)?;
+            let chip = issuer::issue_passport(&data, issuer::jpeg_portrait(jpeg, w, h), &pki, &options)?;
+            std::fs::write(&out, chip.to_json())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let mrz_path = out.with_extension("mrz");
+            std::fs::write(&mrz_path, data.mrz_lines().join("\n") + "\n")?;
+            eprintln!("chip image {} (data page MRZ in {})", out.display(), mrz_path.display());
         }
         Command::ServiceKey => {
             let pk = key.verifying_key();

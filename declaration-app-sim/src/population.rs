@@ -11,9 +11,14 @@ use rand::{Rng, SeedableRng};
 use kiosk::declaration::{Answers, Declaration, Family, GoodsKind, GoodsLine, Holder};
 use kiosk::lane::sim::{MANIFEST, PassengerManifest};
 
+use std::collections::BTreeMap;
+
+use kiosk::passport::ca::EcCurve;
+
 use crate::app;
-use crate::issuer::{self, PassportData};
+use crate::issuer::{self, AaKeyKind, ChipAccess, ChipFault, ChipOptions, PassportData};
 use crate::photos::{self, Identity};
+use crate::pki::{PkiOptions, SignatureScheme, TestPki};
 
 /// What a passenger does, and so what the kiosk should decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +33,10 @@ pub enum Scenario {
     OthersQr,
     /// The passport has expired.
     ExpiredPassport,
+    /// The chip portrait was replaced after issue: Passive Authentication fails.
+    ForgedChip,
+    /// Genuine data on a cloned chip: Chip/Active Authentication fail.
+    ClonedChip,
 }
 
 impl Scenario {
@@ -38,6 +47,8 @@ impl Scenario {
             Scenario::FaceMismatch => "referral:face_mismatch",
             Scenario::OthersQr => "referral:declaration_holder_mismatch",
             Scenario::ExpiredPassport => "referral:document_expired",
+            Scenario::ForgedChip => "referral:document_not_authentic",
+            Scenario::ClonedChip => "referral:chip_not_genuine",
         }
     }
 
@@ -48,13 +59,15 @@ impl Scenario {
             "face-mismatch" => Scenario::FaceMismatch,
             "others-qr" => Scenario::OthersQr,
             "expired" => Scenario::ExpiredPassport,
+            "forged-chip" => Scenario::ForgedChip,
+            "cloned-chip" => Scenario::ClonedChip,
             _ => return None,
         })
     }
 
     /// The demo mix: mostly green, every kind of referral along the way.
     pub fn in_mix(index: usize) -> Scenario {
-        const MIX: [Scenario; 8] = [
+        const MIX: [Scenario; 10] = [
             Scenario::Green,
             Scenario::DeclaresGoods,
             Scenario::Green,
@@ -63,6 +76,8 @@ impl Scenario {
             Scenario::OthersQr,
             Scenario::Green,
             Scenario::ExpiredPassport,
+            Scenario::ForgedChip,
+            Scenario::ClonedChip,
         ];
         MIX[index % MIX.len()]
     }
@@ -76,6 +91,10 @@ pub enum GenerateError {
     App(#[from] app::AppError),
     #[error("cannot write {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Issue(#[from] issuer::IssueError),
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiError),
 }
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), GenerateError> {
@@ -97,6 +116,9 @@ pub struct Generator<'a> {
     /// Unix seconds the declarations are issued at.
     pub now: u32,
     pub rng: StdRng,
+    /// One passport PKI (CSCA + Document Signer) per issuing state, made on
+    /// first use.
+    pkis: BTreeMap<String, TestPki>,
 }
 
 /// The synthetic person behind one passenger folder.
@@ -112,7 +134,64 @@ impl<'a> Generator<'a> {
             service_key,
             now,
             rng: StdRng::seed_from_u64(seed),
+            pkis: BTreeMap::new(),
         }
+    }
+
+    /// The issuing state's PKI. States differ the way real ones do: RSA-PSS,
+    /// brainpool or NIST curves.
+    fn pki(&mut self, state: &str) -> Result<&TestPki, GenerateError> {
+        if !self.pkis.contains_key(state) {
+            let alpha2 = kiosk::passport::countries::alpha2_for(state).unwrap_or("UT");
+            let scheme = match state {
+                "GBR" => SignatureScheme::RsaPssSha256,
+                "DEU" => SignatureScheme::EcdsaBrainpoolP256Sha256,
+                "FRA" => SignatureScheme::EcdsaP384Sha384,
+                _ => SignatureScheme::EcdsaP256Sha256,
+            };
+            let pki = TestPki::generate(alpha2, scheme, &PkiOptions::default())?;
+            self.pkis.insert(state.to_string(), pki);
+        }
+        Ok(&self.pkis[state])
+    }
+
+    /// The chip a state issues: access protocols and chip keys vary by state.
+    fn chip_options(state: &str, scenario: Scenario) -> ChipOptions {
+        let mut o = ChipOptions::default();
+        match state {
+            // A PACE-only chip with PACE-CAM (no BAC).
+            "DEU" => {
+                o.access = ChipAccess::PaceOnly;
+                o.pace_protocol = kiosk::passport::oid::PACE_ECDH_CAM_AES_128;
+            }
+            // An older design: BAC only, RSA Active Authentication, no CA.
+            "USA" => {
+                o.access = ChipAccess::BacOnly;
+                o.chip_authentication = None;
+                o.active_authentication = Some(AaKeyKind::Rsa1024);
+            }
+            "KOR" => {
+                o.pace_protocol = kiosk::passport::oid::PACE_ECDH_GM_AES_256;
+                o.pace_parameter_id = 12;
+                o.chip_authentication = Some(EcCurve::P256);
+            }
+            _ => {}
+        }
+        o.fault = match scenario {
+            Scenario::ForgedChip => Some(ChipFault::TamperedDg2),
+            Scenario::ClonedChip => Some(ChipFault::ClonedChip),
+            _ => None,
+        };
+        o
+    }
+
+    /// Write the CSCA certificates (and CRLs) of every issuer used so far into
+    /// `folder`: the kiosk's Passive Authentication trust store.
+    pub fn export_trust(&self, folder: &Path) -> Result<(), GenerateError> {
+        for pki in self.pkis.values() {
+            pki.export_trust_anchors(folder)?;
+        }
+        Ok(())
     }
 
     fn person(&mut self, expired: bool) -> Person {
@@ -208,7 +287,10 @@ impl<'a> Generator<'a> {
         // Passport: portrait from the holder's first photo.
         let portrait_src = photos::load(&holder.photos[0])?;
         let (jpeg, w, h) = photos::chip_portrait(&portrait_src)?;
-        let chip = issuer::issue_chip(&person.passport, jpeg, w, h);
+        let options = Self::chip_options(&person.passport.issuing_state, scenario);
+        let pki = self.pki(&person.passport.issuing_state)?;
+        let chip =
+            issuer::issue_passport(&person.passport, issuer::jpeg_portrait(jpeg, w, h), pki, &options)?;
         write(&dir.join("chip.json"), chip.to_json())?;
 
         // Declaration QR: their own, or another (synthetic) passenger's.

@@ -130,6 +130,10 @@ fn every_referral_scenario_gets_its_reason() {
         ("face-mismatch", "face_mismatch"),
         ("others-qr", "declaration_holder_mismatch"),
         ("expired", "document_expired"),
+        // Read over APDUs from the virtual chip: a replaced portrait fails
+        // Passive Authentication, a cloned chip fails Chip/Active Authentication.
+        ("forged-chip", "document_not_authentic"),
+        ("cloned-chip", "chip_not_genuine"),
     ];
     for (i, (scenario, reason)) in cases.iter().enumerate() {
         let p = dir.path().join(scenario);
