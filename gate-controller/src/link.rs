@@ -159,6 +159,7 @@ impl GateLink {
             decoder: FrameDecoder::new(),
             tx_seq: 0,
             last_rx_seq: None,
+            gate_session: None,
             hello: None,
             last_gate_frame: Instant::now(),
             last_heartbeat: Instant::now(),
@@ -273,11 +274,14 @@ struct Io {
     port: Option<Box<dyn SerialPort>>,
     decoder: FrameDecoder,
     tx_seq: u8,
-    /// Seq of the last gate event delivered (kept across reconnects, so retransmissions of an
-    /// event already delivered are not delivered twice).
+    /// Seq of the last gate event delivered. Kept across reconnects to the same gate run (its
+    /// retransmissions of an event already delivered are not delivered twice), forgotten when
+    /// the gate's session id changes (a restarted gate counts from the start again).
     last_rx_seq: Option<u8>,
-    /// HELLO_ACK received during a handshake: (seq answered, version).
-    hello: Option<(u8, u8)>,
+    /// Session id of the gate run the last handshake reached.
+    gate_session: Option<u32>,
+    /// HELLO_ACK received during a handshake: (seq answered, version, session).
+    hello: Option<(u8, u8, u32)>,
     last_gate_frame: Instant,
     last_heartbeat: Instant,
     heartbeat_seq: u8,
@@ -346,9 +350,18 @@ impl Io {
         let seq = frame.seq;
         let event = match frame.message {
             Message::Heartbeat => return Ok(()),
-            Message::HelloAck { version, gate_id } => {
-                tracing::debug!(device = %self.device, gate_id, version, "HELLO_ACK");
-                self.hello = Some((seq, version));
+            Message::HelloAck { version, gate_id, session } => {
+                tracing::debug!(device = %self.device, gate_id, version, session, "HELLO_ACK");
+                self.hello = Some((seq, version, session));
+                // Here, not after the handshake: the gate's queued events may follow in the same
+                // read and must be judged against the new run's numbering.
+                if version == PROTOCOL_VERSION && self.gate_session != Some(session) {
+                    if self.gate_session.is_some() {
+                        tracing::info!(device = %self.device, session, "gate restarted, new session");
+                    }
+                    self.gate_session = Some(session);
+                    self.last_rx_seq = None;
+                }
                 return Ok(());
             }
             Message::Ack | Message::Nak { .. } => {
@@ -411,7 +424,7 @@ impl Io {
                     self.port = None;
                     return Err(self.down(&reason));
                 }
-                if let Some((answered, version)) = self.hello
+                if let Some((answered, version, _)) = self.hello
                     && answered == seq
                 {
                     if version != PROTOCOL_VERSION {

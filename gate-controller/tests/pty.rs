@@ -213,3 +213,61 @@ fn link_lost_and_restored_when_gate_goes_silent() {
     stop.store(true, Ordering::SeqCst);
     gate.join().expect("gate thread");
 }
+
+#[test]
+fn restarted_gate_reusing_sequence_numbers_loses_no_event() {
+    use gate_controller::sim::{self, PtyChannel, SimConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    // Two runs of the gate on one line, the second started the moment the first ends, as after
+    // a quick reboot: both number their events from 1.
+    let mut pty = PtyChannel::open().expect("openpty");
+    let device = pty.slave_path().to_string();
+    let first_run = Arc::new(AtomicBool::new(false));
+    let second_run = Arc::new(AtomicBool::new(false));
+    let gate = {
+        let (first_run, second_run) = (first_run.clone(), second_run.clone());
+        std::thread::spawn(move || {
+            let config = SimConfig::default();
+            sim::serve(&mut pty, &config, &first_run, |_| {}).expect("serve");
+            // The cabinet is opened as the second run boots: its alarm (seq 1) waits for the
+            // host's HELLO and follows the HELLO_ACK at once.
+            sim::serve_with(&mut pty, &config, &second_run, &mut TamperAtBoot(true)).expect("serve again");
+        })
+    };
+
+    let link = GateLink::connect(&device, LinkConfig::default()).expect("connect");
+    link.request_status().expect("status from the first run");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert!(matches!(events[..], [GateEvent::Status(_)]), "got {events:?}");
+
+    first_run.store(true, Ordering::SeqCst);
+    // The new run says nothing before a HELLO, so the host notices, reconnects, and learns the
+    // new session id.
+    let tamper = GateEvent::Alarm { kind: AlarmKind::Tamper, passage_id: None };
+    let events = collect_events(&link, Duration::from_secs(10), |ev| {
+        ev.contains(&GateEvent::LinkRestored) && ev.contains(&tamper)
+    });
+    // Its first event has the same seq as the first run's: it must still be delivered.
+    assert!(matches!(events[0], GateEvent::LinkLost(_)), "got {events:?}");
+    assert!(events.contains(&GateEvent::LinkRestored) && events.contains(&tamper), "got {events:?}");
+    assert_eq!(events.len(), 3, "got {events:?}");
+    link.reset_alarm().expect("reset alarm");
+    link.request_status().expect("status from the second run");
+    let events = collect_events(&link, Duration::from_secs(3), |ev| !ev.is_empty());
+    assert!(matches!(events[..], [GateEvent::Status(_)]), "event lost after the restart: {events:?}");
+
+    drop(link);
+    second_run.store(true, Ordering::SeqCst);
+    gate.join().expect("gate thread");
+}
+
+/// Opens the cabinet once, as soon as the gate runs.
+struct TamperAtBoot(bool);
+
+impl gate_controller::sim::Observer for TamperAtBoot {
+    fn injected(&mut self) -> Vec<gate_controller::sim::SimAction> {
+        if std::mem::take(&mut self.0) { vec![gate_controller::sim::SimAction::Tamper] } else { Vec::new() }
+    }
+}

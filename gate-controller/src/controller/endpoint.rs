@@ -7,14 +7,24 @@
 //!   seq as the last one handled is a retransmission: the stored answer is re-sent and the
 //!   command is *not* executed again;
 //! * events to the host go one at a time (stop-and-wait), each with a new seq, retransmitted
-//!   every `retransmit_ms` until ACKed, at most `max_retries` times, then dropped and reported;
+//!   every `retransmit_ms` until ACKed. An event is given up (dropped and reported) only after
+//!   `max_retries` retransmissions *and* the heartbeat timeout without an ACK: a passage or
+//!   alarm event must not be lost to a burst of line noise while the host is there, and a host
+//!   that is gone (or never ACKs) must not block the queue for ever;
 //! * heartbeats every `heartbeat_interval_ms` while the host is alive (heard from within the
-//!   heartbeat timeout).
+//!   heartbeat timeout);
+//! * nothing is sent before the first HELLO of this run (events wait, at most
+//!   [`MAX_QUEUED_EVENTS`]): a host still talking to the gate's previous run then hears
+//!   silence, reconnects, and learns the new session id from HELLO_ACK, so it does not take the
+//!   restarted gate's sequence numbers for retransmissions.
 
 use std::collections::VecDeque;
 
 use super::machine::{self, Action, Command, Config, FlapCommand, GateState, Input, Reply, SensorEvent};
-use crate::wire::{FrameDecoder, FrameRepr, Message, NakReason, WireError, encode_frame};
+use crate::wire::{FrameDecoder, FrameRepr, Message, NakReason, PROTOCOL_VERSION, WireError, encode_frame};
+
+/// Events kept for the host while it is not there; the oldest are dropped beyond this.
+pub const MAX_QUEUED_EVENTS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointConfig {
@@ -38,7 +48,7 @@ pub struct Output {
     pub flaps: Vec<FlapCommand>,
     /// Events sent to the host for the first time.
     pub events_sent: Vec<Message>,
-    /// Events abandoned after `max_retries` unanswered retransmissions.
+    /// Events abandoned: unanswered after `max_retries` retransmissions and the heartbeat timeout.
     pub events_dropped: Vec<Message>,
     /// Frames that arrived but were rejected (bad CRC, length, ...).
     pub rejected: Vec<WireError>,
@@ -47,6 +57,7 @@ pub struct Output {
 #[derive(Debug, Clone)]
 struct Outstanding {
     frame: FrameRepr,
+    first_sent_ms: u64,
     sent_ms: u64,
     retries: u8,
 }
@@ -64,6 +75,10 @@ pub struct GateEndpoint {
     queue: VecDeque<Message>,
     heartbeat_seq: u8,
     last_heartbeat_ms: Option<u64>,
+    /// This run's session id, sent in every HELLO_ACK.
+    session: u32,
+    /// A host has said HELLO (with our version) during this run.
+    in_session: bool,
 }
 
 fn to_command(msg: &Message) -> Option<Command> {
@@ -81,16 +96,18 @@ fn to_command(msg: &Message) -> Option<Command> {
     })
 }
 
-fn reply_message(reply: Reply) -> Message {
+fn reply_message(reply: Reply, session: u32) -> Message {
     match reply {
         Reply::Ack => Message::Ack,
         Reply::Nak(reason) => Message::Nak { reason },
-        Reply::HelloAck { version, gate_id } => Message::HelloAck { version, gate_id },
+        Reply::HelloAck { version, gate_id } => Message::HelloAck { version, gate_id, session },
     }
 }
 
 impl GateEndpoint {
-    pub fn new(config: EndpointConfig, machine_config: Config) -> GateEndpoint {
+    /// `session` identifies this run of the gate: it must differ from the previous run's (a
+    /// random number, or a boot counter), see the module docs.
+    pub fn new(config: EndpointConfig, machine_config: Config, session: u32) -> GateEndpoint {
         GateEndpoint {
             config,
             machine_config,
@@ -102,7 +119,18 @@ impl GateEndpoint {
             queue: VecDeque::new(),
             heartbeat_seq: 0,
             last_heartbeat_ms: None,
+            session,
+            in_session: false,
         }
+    }
+
+    /// Whether a host has opened a session (HELLO) during this run.
+    pub fn in_session(&self) -> bool {
+        self.in_session
+    }
+
+    pub fn session(&self) -> u32 {
+        self.session
     }
 
     pub fn state(&self) -> &GateState {
@@ -126,7 +154,14 @@ impl GateEndpoint {
             match action {
                 Action::Flaps(cmd) => out.flaps.push(cmd),
                 Action::Reply(r) => reply = Some(r),
-                Action::Send(msg) => self.queue.push_back(msg),
+                Action::Send(msg) => {
+                    if self.queue.len() == MAX_QUEUED_EVENTS
+                        && let Some(oldest) = self.queue.pop_front()
+                    {
+                        out.events_dropped.push(oldest);
+                    }
+                    self.queue.push_back(msg);
+                }
             }
         }
         reply
@@ -156,7 +191,12 @@ impl GateEndpoint {
                 self.step(Input::Command(Command::Heartbeat), now_ms, out);
                 return;
             }
-            Message::Hello { .. } => self.last_rx = None, // a new host session starts
+            Message::Hello { version } => {
+                self.last_rx = None; // a new host session starts
+                if *version == PROTOCOL_VERSION {
+                    self.in_session = true;
+                }
+            }
             _ => {}
         }
         if !frame.message.is_reliable() {
@@ -166,7 +206,7 @@ impl GateEndpoint {
             && last_seq == seq
         {
             // Retransmission of a frame already handled: answer again, do not execute again.
-            Self::write(out, seq, reply_message(reply));
+            Self::write(out, seq, reply_message(reply, self.session));
             return;
         }
         let reply = match to_command(&frame.message) {
@@ -174,7 +214,7 @@ impl GateEndpoint {
             None => Reply::Nak(NakReason::UnknownType),
         };
         self.last_rx = Some((seq, reply));
-        Self::write(out, seq, reply_message(reply));
+        Self::write(out, seq, reply_message(reply, self.session));
     }
 
     /// A sensor reported something.
@@ -192,7 +232,8 @@ impl GateEndpoint {
             .state
             .host_seen_ms
             .is_some_and(|seen| now_ms.saturating_sub(seen) <= self.machine_config.heartbeat_timeout_ms);
-        if host_alive
+        if self.in_session
+            && host_alive
             && self
                 .last_heartbeat_ms
                 .is_none_or(|t| now_ms.saturating_sub(t) >= self.config.heartbeat_interval_ms)
@@ -205,24 +246,28 @@ impl GateEndpoint {
         if let Some(o) = &mut self.outstanding
             && now_ms.saturating_sub(o.sent_ms) >= self.config.retransmit_ms
         {
-            if o.retries >= self.config.max_retries {
+            if o.retries >= self.config.max_retries
+                && now_ms.saturating_sub(o.first_sent_ms) >= self.machine_config.heartbeat_timeout_ms
+            {
                 out.events_dropped.push(o.frame.message.clone());
                 self.outstanding = None;
             } else {
-                o.retries += 1;
+                o.retries = o.retries.saturating_add(1);
                 o.sent_ms = now_ms;
                 out.bytes.extend(encode_frame(&o.frame));
             }
         }
 
-        if self.outstanding.is_none()
+        if self.in_session
+            && self.outstanding.is_none()
             && let Some(message) = self.queue.pop_front()
         {
             self.tx_seq = self.tx_seq.wrapping_add(1);
             let frame = FrameRepr { seq: self.tx_seq, message };
             out.bytes.extend(encode_frame(&frame));
             out.events_sent.push(frame.message.clone());
-            self.outstanding = Some(Outstanding { frame, sent_ms: now_ms, retries: 0 });
+            self.outstanding =
+                Some(Outstanding { frame, first_sent_ms: now_ms, sent_ms: now_ms, retries: 0 });
         }
     }
 }

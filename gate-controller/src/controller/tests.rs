@@ -331,12 +331,17 @@ fn host_frame(seq: u8, message: Message) -> Vec<u8> {
     encode_frame(&FrameRepr { seq, message })
 }
 
+const SESSION: u32 = 0x5e55_1011;
+
 fn connected() -> GateEndpoint {
-    let mut ep = GateEndpoint::new(EndpointConfig::default(), cfg());
+    let mut ep = GateEndpoint::new(EndpointConfig::default(), cfg(), SESSION);
     let mut out = Output::default();
     ep.receive(&host_frame(200, Message::Hello { version: 1 }), 0, &mut out);
     let f = frames(&out);
-    assert_eq!(f[0], FrameRepr { seq: 200, message: Message::HelloAck { version: 1, gate_id: 7 } });
+    assert_eq!(
+        f[0],
+        FrameRepr { seq: 200, message: Message::HelloAck { version: 1, gate_id: 7, session: SESSION } }
+    );
     assert_eq!(f[1].message, Message::Heartbeat);
     ep
 }
@@ -372,17 +377,24 @@ fn endpoint_retransmits_events_until_acked() {
 }
 
 #[test]
-fn endpoint_drops_event_after_max_retries() {
+fn endpoint_gives_up_an_event_only_after_retries_and_the_heartbeat_timeout() {
     let mut ep = connected();
     let mut out = Output::default();
     ep.receive(&host_frame(1, Message::GetStatus), 0, &mut out);
     let mut out = Output::default();
-    for t in 1..=6 {
+    // Retransmitted every 100 ms well past max_retries while the heartbeat timeout (3 s) runs.
+    for t in 1..=29 {
         ep.poll(t * 100, &mut out);
     }
     let sent = frames(&out).into_iter().filter(|f| matches!(f.message, Message::Status { .. })).count();
-    assert_eq!(sent, 5);
+    assert_eq!(sent, 29);
+    assert!(out.events_dropped.is_empty());
+    ep.poll(3000, &mut out);
     assert_eq!(out.events_dropped.len(), 1);
+    // And the next event goes out.
+    let mut out = Output::default();
+    ep.sensor(SensorEvent::Tamper, 3010, &mut out);
+    assert!(frames(&out).iter().any(|f| matches!(f.message, Message::Alarm { .. })));
 }
 
 #[test]
@@ -397,4 +409,48 @@ fn endpoint_heartbeats_and_naks_unknown_types() {
     let mut out = Output::default();
     ep.poll(500, &mut out);
     assert!(matches!(frames(&out)[..], [FrameRepr { message: Message::Heartbeat, .. }]));
+}
+
+#[test]
+fn endpoint_sends_nothing_before_hello_then_queued_events() {
+    let mut ep = GateEndpoint::new(EndpointConfig::default(), cfg(), SESSION);
+    let mut out = Output::default();
+    // A host heartbeat (from a host still talking to a previous run) opens no session.
+    ep.receive(&host_frame(1, Message::Heartbeat), 0, &mut out);
+    ep.sensor(SensorEvent::Tamper, 10, &mut out);
+    ep.poll(600, &mut out);
+    assert!(out.bytes.is_empty(), "sent before HELLO: {:?}", frames(&out));
+    assert!(out.events_sent.is_empty());
+    assert_eq!(out.flaps, vec![FlapCommand::Close]);
+    let mut out = Output::default();
+    ep.receive(&host_frame(9, Message::Hello { version: 1 }), 700, &mut out);
+    let f = frames(&out);
+    assert!(matches!(f[0].message, Message::HelloAck { session: SESSION, .. }));
+    assert!(f.iter().any(|f| f.message == Message::Alarm { kind: AlarmKind::Tamper, passage_id: None }));
+}
+
+#[test]
+fn endpoint_keeps_its_session_id_across_hellos() {
+    let mut ep = connected();
+    let mut out = Output::default();
+    ep.receive(&host_frame(3, Message::Hello { version: 1 }), 100, &mut out);
+    assert!(matches!(frames(&out)[0].message, Message::HelloAck { session: SESSION, .. }));
+    assert_eq!(ep.session(), SESSION);
+    // A HELLO with another version answers (so the host can report the mismatch) but opens no
+    // session.
+    let mut fresh = GateEndpoint::new(EndpointConfig::default(), cfg(), 1);
+    let mut out = Output::default();
+    fresh.receive(&host_frame(1, Message::Hello { version: 9 }), 0, &mut out);
+    assert!(matches!(frames(&out)[..], [FrameRepr { message: Message::HelloAck { .. }, .. }]));
+    assert!(!fresh.in_session());
+}
+
+#[test]
+fn endpoint_queue_is_bounded_while_no_host() {
+    let mut ep = GateEndpoint::new(EndpointConfig::default(), cfg(), SESSION);
+    let mut out = Output::default();
+    for t in 0..(super::endpoint::MAX_QUEUED_EVENTS as u64 + 3) {
+        ep.sensor(SensorEvent::Tamper, t, &mut out);
+    }
+    assert_eq!(out.events_dropped.len(), 3);
 }

@@ -1,9 +1,11 @@
 //! A simulated gate: the controller [`endpoint`](crate::controller::endpoint) driven over a
-//! pseudo-terminal or a real serial port, with simulated flaps and passengers.
+//! pseudo-terminal or a real serial port, with simulated flaps, sensors and people
+//! ([`hardware`]) acting out a [`Scenario`] ([`scenario`]: passengers with speed and hesitation,
+//! and a timeline of emergencies, jammed flaps, tamper, intruders and a pulled cable).
 //!
-//! Passengers react to the flaps as people do: when the flaps open for a direction, a passenger
-//! steps in from that side after `enter_after_ms` and leaves through the other side after a
-//! further `walk_ms`. The [`Scenario`] changes what the people do.
+//! The serving loop is the only place with I/O and a clock: it moves bytes between the line and
+//! the endpoint, feeds sensor events in and applies flap commands, and reports what happens to
+//! an [`Observer`] (JSON lines on stdout, the terminal view, latency probes).
 
 use std::fs::File;
 use std::io::{self, ErrorKind, Read, Write};
@@ -14,115 +16,38 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod faulty;
+pub mod hardware;
+pub mod scenario;
 pub mod soak;
+pub mod view;
 pub use faulty::{FaultConfig, FaultHandle, FaultStats, FaultyChannel};
+pub use hardware::{LaneSnapshot, SimHardware};
+pub use scenario::{Scenario, ScenarioError, SimAction};
 
 use crate::controller::{
-    Config, EndpointConfig, FlapCommand, GateEndpoint, GateHardware, Output, SensorEvent, Side,
+    Config, EndpointConfig, FlapCommand, GateEndpoint, GateHardware, OosReason, Output, Phase,
 };
-use crate::wire::{AlarmKind, Direction, FlapState, GateMode, Message};
+use crate::wire::{AlarmFlags, AlarmKind, FlapState, GateMode, Message};
 
-/// What the simulated people do once the flaps open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Scenario {
-    /// One passenger walks through.
-    #[default]
-    Normal,
-    /// Nobody comes: the authorisation times out.
-    NoShow,
-    /// A second person follows close behind the first: tailgating alarm.
-    Tailgate,
-    /// Someone enters from the wrong side: counter-direction alarm.
-    Reverse,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
     pub scenario: Scenario,
-    pub enter_after_ms: u64,
-    pub walk_ms: u64,
     pub gate: Config,
     pub endpoint: EndpointConfig,
 }
 
+impl SimConfig {
+    /// The scenario with its gate overrides applied to the default gate configuration.
+    pub fn new(scenario: Scenario) -> SimConfig {
+        let mut gate = Config::default();
+        scenario.gate.apply(&mut gate);
+        SimConfig { scenario, gate, endpoint: EndpointConfig::default() }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig {
-            scenario: Scenario::Normal,
-            enter_after_ms: 300,
-            walk_ms: 700,
-            gate: Config::default(),
-            endpoint: EndpointConfig::default(),
-        }
-    }
-}
-
-/// Simulated flaps and lane sensors with scripted passengers.
-#[derive(Debug)]
-pub struct SimHardware {
-    scenario: Scenario,
-    enter_after_ms: u64,
-    walk_ms: u64,
-    pub flaps: FlapState,
-    /// Scheduled sensor events (time, event), kept sorted by time.
-    scheduled: Vec<(u64, SensorEvent)>,
-}
-
-impl SimHardware {
-    pub fn new(config: &SimConfig) -> SimHardware {
-        SimHardware {
-            scenario: config.scenario,
-            enter_after_ms: config.enter_after_ms,
-            walk_ms: config.walk_ms,
-            flaps: FlapState::Closed,
-            scheduled: Vec::new(),
-        }
-    }
-
-    fn schedule(&mut self, at: u64, event: SensorEvent) {
-        self.scheduled.push((at, event));
-        self.scheduled.sort_by_key(|(t, _)| *t);
-    }
-}
-
-impl GateHardware for SimHardware {
-    fn drive_flaps(&mut self, command: FlapCommand, now_ms: u64) {
-        tracing::info!(?command, "flaps");
-        match command {
-            FlapCommand::OpenFor(direction) => {
-                self.flaps = FlapState::Open;
-                let side = if direction == Direction::Exit { Side::Exit } else { Side::Entry };
-                let enter = now_ms + self.enter_after_ms;
-                let leave = enter + self.walk_ms;
-                match self.scenario {
-                    Scenario::Normal => {
-                        self.schedule(enter, SensorEvent::BodyEntered(side));
-                        self.schedule(leave, SensorEvent::BodyLeft(side.opposite()));
-                    }
-                    Scenario::NoShow => {}
-                    Scenario::Tailgate => {
-                        self.schedule(enter, SensorEvent::BodyEntered(side));
-                        self.schedule(enter + self.walk_ms / 3, SensorEvent::BodyEntered(side));
-                        self.schedule(leave, SensorEvent::BodyLeft(side.opposite()));
-                    }
-                    Scenario::Reverse => self.schedule(enter, SensorEvent::BodyEntered(side.opposite())),
-                }
-            }
-            FlapCommand::OpenAll => {
-                self.flaps = FlapState::Open;
-                self.scheduled.clear();
-            }
-            FlapCommand::Close => {
-                // Whoever had not stepped in yet stays outside the closed flaps.
-                self.flaps = FlapState::Closed;
-                self.scheduled.clear();
-            }
-        }
-    }
-
-    fn poll_sensors(&mut self, now_ms: u64) -> Vec<SensorEvent> {
-        let due = self.scheduled.iter().take_while(|(t, _)| *t <= now_ms).count();
-        self.scheduled.drain(..due).map(|(_, e)| e).collect()
+        SimConfig::new(Scenario::default())
     }
 }
 
@@ -214,7 +139,8 @@ fn mode_name(mode: GateMode) -> String {
     }
 }
 
-fn alarm_name(kind: AlarmKind) -> String {
+/// The alarm kind as one word, as in the JSON lines.
+pub fn alarm_name(kind: AlarmKind) -> String {
     match kind {
         AlarmKind::Tailgating => "tailgating".into(),
         AlarmKind::CounterDirection => "counter_direction".into(),
@@ -253,6 +179,76 @@ pub fn event_json(message: &Message) -> Option<serde_json::Value> {
     })
 }
 
+/// The controller's phase as one word (JSON lines and the terminal view).
+pub fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::OutOfService(OosReason::NotConnected) => "out_of_service_not_connected",
+        Phase::OutOfService(OosReason::HeartbeatLost) => "out_of_service_host_lost",
+        Phase::OutOfService(OosReason::Commanded) => "out_of_service",
+        Phase::Idle => "idle",
+        Phase::Locked => "locked",
+        Phase::Authorised { .. } => "authorised",
+        Phase::PassengerInLane { .. } => "passenger_in_lane",
+        Phase::Alarm { .. } => "alarm",
+        Phase::Emergency { .. } => "emergency",
+    }
+}
+
+/// One JSON object per thing the simulator did on its own, e.g. `{"sim":"cable","connected":false}`.
+pub fn action_json(action: &SimAction) -> serde_json::Value {
+    match action {
+        SimAction::Walk { side, .. } => json!({"sim": "walk", "side": side}),
+        SimAction::Emergency { active } => json!({"sim": "emergency", "active": active}),
+        SimAction::JamFlaps => json!({"sim": "jam_flaps"}),
+        SimAction::Tamper => json!({"sim": "tamper"}),
+        SimAction::Cable { connected } => json!({"sim": "cable", "connected": connected}),
+    }
+}
+
+/// Everything the terminal view shows, taken at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSnapshot {
+    pub now_ms: u64,
+    pub phase: Phase,
+    pub alarms: AlarmFlags,
+    pub cable_connected: bool,
+    pub host_session: bool,
+    pub lane: LaneSnapshot,
+}
+
+/// What the serving loop reports. Every method has a do-nothing default.
+pub trait Observer {
+    /// An event was sent to the host (first transmission only).
+    fn event(&mut self, _message: &Message) {}
+    /// The simulated hardware carried out a flap command.
+    fn flaps(&mut self, _command: FlapCommand) {}
+    /// The simulator did something by itself (timeline action, the controller changing phase).
+    fn note(&mut self, _note: &serde_json::Value) {}
+    /// Whether [`Observer::tick`] is wanted (a snapshot is built each loop round only then).
+    fn wants_ticks(&self) -> bool {
+        false
+    }
+    fn tick(&mut self, _snapshot: &SimSnapshot) {}
+    /// Actions to carry out now (keys pressed in the terminal view).
+    fn injected(&mut self) -> Vec<SimAction> {
+        Vec::new()
+    }
+}
+
+struct Closures<E, F> {
+    on_event: E,
+    on_flaps: F,
+}
+
+impl<E: FnMut(&Message), F: FnMut(FlapCommand)> Observer for Closures<E, F> {
+    fn event(&mut self, message: &Message) {
+        (self.on_event)(message)
+    }
+    fn flaps(&mut self, command: FlapCommand) {
+        (self.on_flaps)(command)
+    }
+}
+
 /// Serves the protocol on `channel` until `stop` is set or the channel fails. `on_event` is
 /// called once per event sent to the host (first transmission only).
 pub fn serve(
@@ -270,20 +266,57 @@ pub fn serve_observed(
     channel: &mut dyn Channel,
     config: &SimConfig,
     stop: &AtomicBool,
-    mut on_event: impl FnMut(&Message),
-    mut on_flaps: impl FnMut(FlapCommand),
+    on_event: impl FnMut(&Message),
+    on_flaps: impl FnMut(FlapCommand),
+) -> io::Result<()> {
+    serve_with(channel, config, stop, &mut Closures { on_event, on_flaps })
+}
+
+/// The serving loop. Each call is one run of the gate: a fresh controller with a new random
+/// session id, and the scenario's timeline counted from the first host session of the run.
+pub fn serve_with(
+    channel: &mut dyn Channel,
+    config: &SimConfig,
+    stop: &AtomicBool,
+    observer: &mut dyn Observer,
 ) -> io::Result<()> {
     let start = Instant::now();
-    let mut endpoint = GateEndpoint::new(config.endpoint.clone(), config.gate.clone());
-    let mut hardware = SimHardware::new(config);
+    let mut endpoint = GateEndpoint::new(config.endpoint.clone(), config.gate.clone(), rand::random());
+    let mut hardware = SimHardware::new(&config.scenario);
+    let timeline = &config.scenario.timeline;
+    let mut next_entry = 0;
+    let mut session_start_ms = None;
+    let mut cable_connected = true;
     let mut buf = [0u8; 512];
     let mut last_phase = endpoint.state().phase;
     while !stop.load(Ordering::Relaxed) {
         let n = channel.read_timeout(&mut buf, Duration::from_millis(5))?;
         let now_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut out = Output::default();
-        if n > 0 {
+        // A pulled cable: whatever the host sends never arrives.
+        if n > 0 && cable_connected {
             endpoint.receive(&buf[..n], now_ms, &mut out);
+        }
+        if session_start_ms.is_none() && endpoint.in_session() {
+            session_start_ms = Some(now_ms);
+        }
+        let mut actions = Vec::new();
+        if let Some(t0) = session_start_ms {
+            while let Some(entry) = timeline.get(next_entry)
+                && t0.saturating_add(entry.at_ms) <= now_ms
+            {
+                actions.push(entry.action.clone());
+                next_entry += 1;
+            }
+        }
+        actions.extend(observer.injected());
+        for action in &actions {
+            tracing::info!(?action, "simulated");
+            observer.note(&action_json(action));
+            match action {
+                SimAction::Cable { connected } => cable_connected = *connected,
+                other => hardware.apply(other, now_ms),
+            }
         }
         for event in hardware.poll_sensors(now_ms) {
             tracing::info!(?event, "sensor");
@@ -292,11 +325,11 @@ pub fn serve_observed(
         endpoint.poll(now_ms, &mut out);
         for command in &out.flaps {
             hardware.drive_flaps(*command, now_ms);
-            on_flaps(*command);
+            observer.flaps(*command);
         }
         for message in &out.events_sent {
             tracing::info!(?message, "event to host");
-            on_event(message);
+            observer.event(message);
         }
         for message in &out.events_dropped {
             tracing::warn!(?message, "host did not acknowledge event, dropped");
@@ -307,9 +340,21 @@ pub fn serve_observed(
         if endpoint.state().phase != last_phase {
             last_phase = endpoint.state().phase;
             tracing::info!(phase = ?last_phase, "gate state");
+            observer.note(&json!({"sim": "phase", "phase": phase_name(last_phase)}));
         }
-        if !out.bytes.is_empty() {
+        if !out.bytes.is_empty() && cable_connected {
             channel.write_all_bytes(&out.bytes)?;
+        }
+        if observer.wants_ticks() {
+            let state = endpoint.state();
+            observer.tick(&SimSnapshot {
+                now_ms,
+                phase: state.phase,
+                alarms: state.alarms,
+                cable_connected,
+                host_session: endpoint.in_session(),
+                lane: hardware.snapshot(now_ms),
+            });
         }
     }
     Ok(())
@@ -318,18 +363,6 @@ pub fn serve_observed(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tailgate_scenario_schedules_a_second_body() {
-        let config =
-            SimConfig { scenario: Scenario::Tailgate, enter_after_ms: 10, walk_ms: 90, ..Default::default() };
-        let mut hw = SimHardware::new(&config);
-        hw.drive_flaps(FlapCommand::OpenFor(Direction::Entry), 0);
-        assert_eq!(hw.poll_sensors(9), vec![]);
-        assert_eq!(hw.poll_sensors(40), vec![SensorEvent::BodyEntered(Side::Entry); 2]);
-        hw.drive_flaps(FlapCommand::Close, 41);
-        assert_eq!(hw.poll_sensors(1000), vec![]);
-    }
 
     #[test]
     fn event_json_lines() {
@@ -341,5 +374,9 @@ mod tests {
             r#"{"event":"alarm","kind":"tailgating","passage_id":null}"#
         );
         assert_eq!(event_json(&Message::Ack), None);
+        assert_eq!(
+            action_json(&SimAction::Cable { connected: false }).to_string(),
+            r#"{"connected":false,"sim":"cable"}"#
+        );
     }
 }

@@ -62,7 +62,7 @@ impl Drop for GateThread {
 
 /// Passenger timing near zero, gate retransmitting after `retransmit_ms`.
 pub fn fast_sim(retransmit_ms: u64) -> SimConfig {
-    let mut sim = SimConfig { enter_after_ms: 0, walk_ms: 1, ..SimConfig::default() };
+    let mut sim = SimConfig::new(super::Scenario::default().with_timing(Some(0), Some(1)));
     sim.endpoint.retransmit_ms = retransmit_ms;
     sim
 }

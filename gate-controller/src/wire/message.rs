@@ -100,6 +100,9 @@ pub enum Message {
     HelloAck {
         version: u8,
         gate_id: u16,
+        /// Chosen afresh each time the gate controller starts, the same for every HELLO of one
+        /// run: a host that sees it change knows the gate restarted (and reuses sequence numbers).
+        session: u32,
     },
     Status {
         mode: GateMode,
@@ -173,8 +176,12 @@ impl Message {
             MessageType::Ack => want(0).map(|_| Message::Ack)?,
             MessageType::Nak => want(1).map(|_| Message::Nak { reason: NakReason::from(p[0]) })?,
             MessageType::HelloAck => {
-                want(3)?;
-                Message::HelloAck { version: p[0], gate_id: u16::from_be_bytes([p[1], p[2]]) }
+                want(7)?;
+                Message::HelloAck {
+                    version: p[0],
+                    gate_id: u16::from_be_bytes([p[1], p[2]]),
+                    session: u32::from_be_bytes([p[3], p[4], p[5], p[6]]),
+                }
             }
             MessageType::Status => {
                 want(13)?;
@@ -256,9 +263,10 @@ impl Message {
             | Message::PassageTimedOut { passage_id } => out.extend_from_slice(&passage_id.to_be_bytes()),
             Message::SetMode { mode } => out.push(u8::from(*mode)),
             Message::Nak { reason } => out.push(u8::from(*reason)),
-            Message::HelloAck { version, gate_id } => {
+            Message::HelloAck { version, gate_id, session } => {
                 out.push(*version);
                 out.extend_from_slice(&gate_id.to_be_bytes());
+                out.extend_from_slice(&session.to_be_bytes());
             }
             Message::Status { mode, flaps, pending_passage, alarms } => {
                 out.push(u8::from(*mode));

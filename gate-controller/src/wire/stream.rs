@@ -131,9 +131,12 @@ mod tests {
             ),
             (FrameRepr { seq: 7, message: Message::Ack }, "01 07 10 70 0a", "06 01 07 10 70 0a 00"),
             (
-                FrameRepr { seq: 0, message: Message::HelloAck { version: 1, gate_id: 0x0102 } },
-                "01 00 21 01 01 02 2e 09",
-                "02 01 07 21 01 01 02 2e 09 00",
+                FrameRepr {
+                    seq: 0,
+                    message: Message::HelloAck { version: 1, gate_id: 0x0102, session: 0xdead_beef },
+                },
+                "01 00 21 01 01 02 de ad be ef cf d2",
+                "02 01 0b 21 01 01 02 de ad be ef cf d2 00",
             ),
             (
                 FrameRepr {
@@ -244,7 +247,8 @@ mod tests {
             Just(Message::ResetAlarm),
             Just(Message::Ack),
             any::<u8>().prop_map(|r| Message::Nak { reason: NakReason::from(r) }),
-            (any::<u8>(), any::<u16>()).prop_map(|(version, gate_id)| Message::HelloAck { version, gate_id }),
+            (any::<u8>(), any::<u16>(), any::<u32>())
+                .prop_map(|(version, gate_id, session)| Message::HelloAck { version, gate_id, session }),
             (any::<u8>(), any::<u8>(), arb_passage(), any::<u16>()).prop_map(|(m, f, p, a)| {
                 Message::Status {
                     mode: GateMode::from(m),
