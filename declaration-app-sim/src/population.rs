@@ -299,7 +299,7 @@ impl<'a> Generator<'a> {
         } else {
             person.declaration.clone()
         };
-        let text = app::qr_text(&shown, self.service_key, self.now, 24 * 3600);
+        let text = app::qr_text(&shown, self.service_key, self.now, 24 * 3600)?;
         let code = app::qr_code(&text)?;
         app::render_png(&code, 4).save(dir.join("qr.png")).map_err(|e| GenerateError::Io {
             path: dir.join("qr.png").display().to_string(),

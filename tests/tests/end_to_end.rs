@@ -116,6 +116,8 @@ fn green_passenger_walks_through_and_goods_declarer_is_referred() {
     let again = dir.path().join("again");
     std::fs::create_dir_all(&again).unwrap();
     copy_dir(&passengers.join("p0001"), &again.join("p0001"));
+    // The same passport again: the kiosk trusts its issuer as before.
+    copy_dir(&passengers.join("trust"), &again.join("trust"));
     let (ok, log) = run_lane(&again, Some(&gate.device), &db, &report_path);
     assert!(ok, "{log}");
     let replay = read_report(&report_path);

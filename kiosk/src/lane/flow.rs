@@ -189,7 +189,11 @@ impl Lane {
             {
                 return Err((failure::QR_NOT_YOURS, "the declaration names another passport".into()));
             }
-            if lane.store.declaration_used(&v.digest).map_err(|e| ("store", e.to_string()))? {
+            if lane
+                .store
+                .declaration_used(&replay_key(&v, passport.as_ref()))
+                .map_err(|e| ("store", e.to_string()))?
+            {
                 return Err((failure::QR_INVALID, "this declaration was already used at a gate".into()));
             }
             Ok(v)
@@ -268,7 +272,7 @@ impl Lane {
 
         if decision.is_green() {
             if let Ok(v) = &declaration {
-                self.store.claim_declaration(&v.digest, &tx)?;
+                self.store.claim_declaration(&replay_key(v, passport.as_ref()), &tx)?;
             }
             if let Some(t) = live_template.take() {
                 let ttl = Duration::from_secs(self.config.clearance_ttl_secs);
@@ -520,4 +524,11 @@ enum FaceCaptureError {
     Face(FaceError),
     #[error("the chip portrait cannot be used: {0}")]
     Portrait(String),
+}
+
+/// What a declaration is claimed under at the gate: each traveller on a
+/// family declaration has their own key, so one member's passage does not
+/// refuse the next; without a chip read, the whole declaration.
+fn replay_key(v: &VerifiedDeclaration, passport: Option<&PassportRead>) -> [u8; 32] {
+    passport.and_then(|p| v.replay_key_for(&p.chip_mrz)).unwrap_or(v.digest)
 }
