@@ -4,11 +4,17 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
 
-use declaration_app_sim::app;
+use declaration_app_sim::answers::{
+    AnswerSheet, FamilyAnswers, GoodsAnswer, HolderAnswers, MemberAnswer, QuestionAnswers, parse_amount,
+    parse_goods_flag, parse_member_flag,
+};
 use declaration_app_sim::population::{Generator, Scenario};
-use kiosk::declaration::Declaration;
+use declaration_app_sim::prompt::{Prompter, interview};
+use declaration_app_sim::{app, batch, report};
+use ed25519_dalek::SigningKey;
 use kiosk::declaration::payload::{self, DEMO_SERVICE_KEY_SEED, signing_key_from_seed};
 
 #[derive(Parser)]
@@ -39,20 +45,24 @@ enum Command {
         #[arg(long, default_value = "mix")]
         scenario: String,
     },
-    /// Sign a declaration from a JSON answer file and write its QR code.
-    Declare {
-        /// The declaration as JSON (the kiosk's `Declaration` fields).
-        #[arg(long)]
-        answers: PathBuf,
-        /// PNG output.
+    /// Fill in a declaration (flags, an answer file, or questions), check it
+    /// as the app does, sign it and write its QR code.
+    Declare(Box<DeclareArgs>),
+    /// Make N random realistic declarations (QR PNGs plus manifest.json with
+    /// each QR text and its expected duty-free outcome), deterministic from
+    /// the seed and the issue time.
+    Batch {
+        /// Output folder.
         #[arg(long)]
         out: PathBuf,
-        /// Also write an SVG.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Issue time of the codes, Unix seconds (now by default); give it for
+        /// byte-identical batches.
         #[arg(long)]
-        svg: Option<PathBuf>,
-        /// Show the QR code in the terminal.
-        #[arg(long)]
-        terminal: bool,
+        issued_at: Option<u32>,
         /// Validity in hours.
         #[arg(long, default_value_t = 24)]
         valid_hours: u32,
@@ -157,26 +167,26 @@ fn run(cli: Cli) -> Result<()> {
                 out.join("trust").display()
             );
         }
-        Command::Declare { answers, out, svg, terminal, valid_hours } => {
-            let text = std::fs::read_to_string(&answers)
-                .with_context(|| format!("cannot read {}", answers.display()))?;
-            let decl: Declaration =
-                serde_json::from_str(&text).context("the answer file is not a valid declaration")?;
-            if decl.holder.passport_number.is_empty() {
-                bail!("the declaration needs the passport number (holder.passport_number)");
-            }
-            let qr = app::qr_text(&decl, &key, now, valid_hours.saturating_mul(3600));
-            let code = app::qr_code(&qr)?;
-            app::render_png(&code, 6)
-                .save(&out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            if let Some(svg) = svg {
-                std::fs::write(&svg, app::render_svg(&code))?;
-            }
-            if terminal {
-                println!("{}", app::render_terminal(&code));
-            }
-            eprintln!("QR code version {:?}, {} characters -> {}", code.version(), qr.len(), out.display());
+        Command::Declare(args) => declare(*args, &key, now)?,
+        Command::Batch { out, count, seed, issued_at, valid_hours } => {
+            let manifest = batch::run(
+                &out,
+                count,
+                seed,
+                &key,
+                issued_at.unwrap_or(now),
+                valid_hours.saturating_mul(3600),
+            )
+            .context("batch failed")?;
+            let n = |o: &str| manifest.declarations.iter().filter(|e| e.outcome == o).count();
+            println!(
+                "{count} declaration(s) in {}: {} within the allowance, {} duty payable, {} see an officer; manifest {}",
+                out.display(),
+                n("within_allowance"),
+                n("duty_payable"),
+                n("see_officer"),
+                out.join(batch::MANIFEST).display()
+            );
         }
         Command::Pki { out, country, scheme, ds_validity, crl, master_list } => {
             use declaration_app_sim::pki::{CrlOption, DsValidity, PkiOptions, SignatureScheme, TestPki};
@@ -276,5 +286,233 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("key id {:08x}", payload::key_id(&pk));
         }
     }
+    Ok(())
+}
+
+#[derive(Args)]
+struct DeclareArgs {
+    /// Answer file, TOML or JSON by its extension (examples in
+    /// declaration-app-sim/examples/); the flags below override its values.
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+    /// Ask each question of the form in the terminal (answers from the file
+    /// and flags are offered as defaults).
+    #[arg(long)]
+    interactive: bool,
+    /// Write the QR code as PNG.
+    #[arg(long, value_name = "PNG")]
+    out: Option<PathBuf>,
+    /// Write the QR code as SVG.
+    #[arg(long, value_name = "SVG")]
+    svg: Option<PathBuf>,
+    /// Show the QR code in the terminal (Unicode half blocks, drawn for a
+    /// dark background).
+    #[arg(long)]
+    terminal: bool,
+    /// With --terminal: the terminal has a light background (dark text).
+    #[arg(long)]
+    light_terminal: bool,
+    /// Validity in hours.
+    #[arg(long, default_value_t = 24)]
+    valid_hours: u32,
+    /// Issue time, Unix seconds (now by default).
+    #[arg(long)]
+    issued_at: Option<u32>,
+    /// Check the answers and show the duty-free assessment; sign nothing.
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    form: FormFlags,
+}
+
+/// Every field of form C5360 as a flag (yes/no questions: `--prohibited`
+/// is yes, `--prohibited=no` is no).
+#[derive(Args)]
+#[command(next_help_heading = "Form C5360")]
+struct FormFlags {
+    /// Flight number, e.g. NH212.
+    #[arg(long)]
+    flight: Option<String>,
+    /// Place of departure (city or airport code).
+    #[arg(long)]
+    departure: Option<String>,
+    /// Arrival date YYYY-MM-DD (today in Japan by default).
+    #[arg(long)]
+    arrival_date: Option<String>,
+    /// Surname, as in the passport.
+    #[arg(long)]
+    surname: Option<String>,
+    /// Given names, as in the passport.
+    #[arg(long)]
+    given_names: Option<String>,
+    /// ICAO 3 letters as in the passport, e.g. GBR.
+    #[arg(long)]
+    nationality: Option<String>,
+    /// YYYY-MM-DD, or YYMMDD as in the passport.
+    #[arg(long, visible_alias = "dob")]
+    date_of_birth: Option<String>,
+    /// Passport number, as in the passport.
+    #[arg(long, visible_alias = "passport")]
+    passport_number: Option<String>,
+    /// Occupation.
+    #[arg(long)]
+    occupation: Option<String>,
+    /// Address in Japan.
+    #[arg(long)]
+    address: Option<String>,
+    /// Phone in Japan.
+    #[arg(long)]
+    phone: Option<String>,
+    /// An accompanying family member (repeatable; replaces the file's members); the nationality is
+    /// the holder's when left out.
+    #[arg(long = "member", value_name = "PASSPORT:DOB[:NATIONALITY]", value_parser = parse_member_flag)]
+    members: Vec<MemberAnswer>,
+    /// Family members aged 20 and over (counted from --member dates of birth by default).
+    #[arg(long)]
+    family_20_plus: Option<u8>,
+    /// Family members aged 6 to 19.
+    #[arg(long)]
+    family_6_to_19: Option<u8>,
+    /// Family members under 6.
+    #[arg(long)]
+    family_under_6: Option<u8>,
+    /// 1-1 prohibited or restricted articles.
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    prohibited: Option<bool>,
+    /// 1-2 goods over the duty-free allowance (from the goods by default).
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    over_allowance: Option<bool>,
+    /// 1-3 commercial goods or samples.
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    commercial: Option<bool>,
+    /// 1-4 items carried for someone else.
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    carried_for_others: Option<bool>,
+    /// 2 cash or securities over 1,000,000 yen, or gold over 1 kg (from the amounts by default).
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    cash_or_gold: Option<bool>,
+    /// 3 unaccompanied articles (from --unaccompanied-packages by default).
+    #[arg(long, value_name = "yes|no", num_args = 0..=1, require_equals = true, default_missing_value = "yes", value_parser = BoolishValueParser::new(),
+        hide_possible_values = true)]
+    unaccompanied: Option<bool>,
+    /// Cash, cheques and securities carried, in yen.
+    #[arg(long, value_parser = parse_amount)]
+    cash_yen: Option<u64>,
+    /// Gold (purity 90 % or more), grams.
+    #[arg(long)]
+    gold_grams: Option<u32>,
+    /// Packages sent separately.
+    #[arg(long)]
+    unaccompanied_packages: Option<u16>,
+    /// A goods line (repeatable; replaces the file's goods): KIND[@ML]:QUANTITY:VALUE[:DESCRIPTION],
+    /// e.g. wine@750:4:24000, cigarettes:400:12000, perfume:100:25000, handbag:1:250000, other:1:30000:kimono.
+    #[arg(long = "goods", value_name = "KIND[@ML]:QTY:VALUE[:NAME]", value_parser = parse_goods_flag)]
+    goods: Vec<GoodsAnswer>,
+}
+
+impl FormFlags {
+    fn into_sheet(self) -> AnswerSheet {
+        AnswerSheet {
+            flight: self.flight,
+            departure: self.departure,
+            arrival_date: self.arrival_date,
+            holder: HolderAnswers {
+                surname: self.surname,
+                given_names: self.given_names,
+                nationality: self.nationality,
+                date_of_birth: self.date_of_birth,
+                passport_number: self.passport_number,
+                occupation: self.occupation,
+                address_in_japan: self.address,
+                phone: self.phone,
+            },
+            family: FamilyAnswers {
+                age_20_plus: self.family_20_plus,
+                age_6_to_19: self.family_6_to_19,
+                under_6: self.family_under_6,
+                members: (!self.members.is_empty()).then_some(self.members),
+            },
+            answers: QuestionAnswers {
+                prohibited: self.prohibited,
+                over_allowance: self.over_allowance,
+                commercial: self.commercial,
+                carried_for_others: self.carried_for_others,
+                cash_or_gold: self.cash_or_gold,
+                unaccompanied: self.unaccompanied,
+                cash_yen: self.cash_yen,
+                gold_grams: self.gold_grams,
+                unaccompanied_packages: self.unaccompanied_packages,
+            },
+            goods: (!self.goods.is_empty()).then_some(self.goods),
+        }
+    }
+}
+
+/// The `declare` command: answers -> checks -> assessment -> signed QR code.
+fn declare(args: DeclareArgs, key: &SigningKey, now: u32) -> Result<()> {
+    use std::io::IsTerminal;
+    if args.out.is_none() && args.svg.is_none() && !args.terminal && !args.check {
+        bail!("nothing to write: give --out FILE.png, --svg FILE.svg and/or --terminal (or --check)");
+    }
+    let mut sheet = match &args.answers {
+        Some(path) => AnswerSheet::load(path)?,
+        None => AnswerSheet::default(),
+    };
+    sheet.overlay(args.form.into_sheet());
+    let stdin = std::io::stdin();
+    let echo = !stdin.is_terminal();
+    let mut prompter = Prompter::new(stdin.lock(), std::io::stdout(), echo);
+    if args.interactive {
+        sheet = interview(&mut prompter, &sheet, now)?;
+        println!();
+    }
+    let resolved =
+        sheet.resolve(now).map_err(|e| anyhow::anyhow!("invalid answer, nothing was signed: {e}"))?;
+    let decl = &resolved.declaration;
+    print!("{}", report::summary_text(decl));
+    for note in &resolved.notes {
+        println!("  filled in by the app: {note}");
+    }
+    println!();
+    print!("{}", report::assessment_text(decl, resolved.holder_age, &resolved.assessment));
+    if args.check {
+        println!("Checked only (--check): nothing was signed.");
+        return Ok(());
+    }
+    if args.interactive {
+        println!();
+        if !prompter.yes_no("Sign the declaration and make the QR code?", Some(true))? {
+            println!("Nothing was signed.");
+            return Ok(());
+        }
+    }
+    let issued_at = args.issued_at.unwrap_or(now);
+    let qr = app::qr_text(decl, key, issued_at, args.valid_hours.saturating_mul(3600))?;
+    let code = app::qr_code(&qr)?;
+    println!();
+    if let Some(out) = &args.out {
+        app::render_png(&code, 6).save(out).with_context(|| format!("cannot write {}", out.display()))?;
+        println!("QR code PNG: {}", out.display());
+    }
+    if let Some(svg) = &args.svg {
+        std::fs::write(svg, app::render_svg(&code))
+            .with_context(|| format!("cannot write {}", svg.display()))?;
+        println!("QR code SVG: {}", svg.display());
+    }
+    if args.terminal {
+        println!("{}", report::terminal_qr(&code, !args.light_terminal));
+    }
+    println!(
+        "QR code version {} at level M, {} characters; key id {:08x}, valid {} h from {issued_at}",
+        app::version_number(&code),
+        qr.len(),
+        payload::key_id(&key.verifying_key()),
+        args.valid_hours
+    );
     Ok(())
 }
