@@ -22,7 +22,7 @@ for t in $targets; do
   # The seeds stay read-only; new inputs go to a scratch corpus.
   if cargo fuzz run -O "$t" "$work" "seeds/$t" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
       >"$work.log" 2>&1; then
-    echo "ok fuzz $t: $(grep -oE '#[0-9]+ +DONE.*' "$work.log" | tail -1)"
+    echo "ok fuzz $t: $(grep -aoE '#[0-9]+[[:space:]]+DONE.*' "$work.log" | tail -1)"
   else
     echo "FAIL fuzz $t (log: $work.log)"; tail -30 "$work.log"; status=1
   fi
