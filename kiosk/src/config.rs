@@ -14,8 +14,12 @@ pub struct KioskConfig {
     pub assets_dir: PathBuf,
     /// SQLite file.
     pub database: PathBuf,
-    /// Face match threshold on SFace cosine similarity.
+    /// Face match threshold on SFace cosine similarity (a pair matches when
+    /// its score is at least this). The default comes from `kiosk face eval
+    /// --synthetic` (docs/face.md).
     pub face_threshold: f32,
+    /// Live-capture frame quality limits (docs/face.md).
+    pub face_quality: crate::face::quality::QualityThresholds,
     /// Declaration service public keys (hex, 32 bytes each), trusted by key id.
     pub declaration_keys: Vec<String>,
     /// Share of passengers selected at random for inspection (0.0 - 1.0).
@@ -34,7 +38,8 @@ impl Default for KioskConfig {
             lane: "lane-1".into(),
             assets_dir: default_assets_dir(),
             database: PathBuf::from("data/kiosk.sqlite"),
-            face_threshold: 0.363,
+            face_threshold: crate::face::DEFAULT_FACE_THRESHOLD,
+            face_quality: crate::face::quality::QualityThresholds::default(),
             declaration_keys: vec![demo_declaration_key_hex()],
             random_selection_rate: 0.0,
             clearance_ttl_secs: 120,

@@ -133,6 +133,12 @@ enum QrCommand {
     Decode {
         #[arg(required = true)]
         images: Vec<PathBuf>,
+        /// File of trusted declaration service public keys (hex, one a line,
+        /// `#` comments; docs/declaration-qr.md); default: the configuration's
+        /// `declaration_keys`.
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// One JSON object a line per image.
         #[arg(long)]
         json: bool,
     },
@@ -141,13 +147,36 @@ enum QrCommand {
 #[cfg(feature = "vision")]
 #[derive(Subcommand)]
 enum FaceCommand {
-    /// Compare the faces in two images.
+    /// Compare the faces in two images: score, quality of each image, decision.
     Match {
         a: PathBuf,
         b: PathBuf,
         #[arg(long)]
         json: bool,
     },
+    /// Verification accuracy over labelled pairs (docs/face.md): FMR and FNMR
+    /// per threshold, DET points, the threshold for a target FMR.
+    Eval(FaceEvalArgs),
+}
+
+#[cfg(feature = "vision")]
+#[derive(clap::Args)]
+struct FaceEvalArgs {
+    /// Pairs file: tab-separated path_a, path_b, same|different.
+    #[arg(long, required_unless_present = "synthetic")]
+    pairs: Option<PathBuf>,
+    /// Build the evaluation set from <assets>/photos into this folder first
+    /// (real pairs plus synthetic live-capture variants; writes pairs.tsv).
+    #[arg(long)]
+    synthetic: Option<PathBuf>,
+    /// Target false match rate for the threshold search.
+    #[arg(long, default_value_t = 0.001)]
+    target_fmr: f64,
+    /// Also print every pair's score.
+    #[arg(long)]
+    scores: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[cfg(feature = "ui")]
@@ -222,9 +251,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lane(args) => run_lane(config, args),
         Command::Mrz { lines, json } => mrz(&lines, json),
         Command::Passport { command: PassportCommand::Read(args) } => passport_read(args),
-        Command::Qr { command: QrCommand::Decode { images, json } } => qr_decode(&config, &images, json),
+        Command::Qr { command: QrCommand::Decode { images, trust, json } } => {
+            qr_decode(&config, &images, trust.as_deref(), json)
+        }
         #[cfg(feature = "vision")]
         Command::Face { command: FaceCommand::Match { a, b, json } } => face_match(&config, &a, &b, json),
+        #[cfg(feature = "vision")]
+        Command::Face { command: FaceCommand::Eval(args) } => face_eval(&config, args),
         #[cfg(feature = "ui")]
         Command::Ui { command: UiCommand::Screenshot(args) } => kiosk::ui::cli::run_screenshot(args),
         #[cfg(feature = "camera")]
@@ -351,35 +384,85 @@ fn passport_read(args: PassportReadArgs) -> Result<()> {
     Ok(())
 }
 
-fn qr_decode(config: &KioskConfig, images: &[PathBuf], json: bool) -> Result<()> {
-    let trust = config.trust_store()?;
+/// Trusted keys from a file: one hex Ed25519 public key a line; anything
+/// after the key on its line, blank lines and lines starting with `#` are
+/// comments.
+fn load_trust_file(path: &Path) -> Result<kiosk::declaration::payload::TrustStore> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut trust = kiosk::declaration::payload::TrustStore::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some(key) = line.split_whitespace().next().filter(|k| !k.starts_with('#')) else { continue };
+        let bytes: [u8; 32] = hex::decode(key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("{}:{}: not a 64-digit hex public key", path.display(), n + 1))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .with_context(|| format!("{}:{}: not an Ed25519 public key", path.display(), n + 1))?;
+        trust.add(key);
+    }
+    if trust.is_empty() {
+        bail!("{}: no keys (one hex public key a line)", path.display());
+    }
+    Ok(trust)
+}
+
+/// The error's variant name, a stable code for scripts (`BadSignature`, ...).
+fn error_code(e: &impl std::fmt::Debug) -> String {
+    let debug = format!("{e:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+}
+
+fn qr_decode(config: &KioskConfig, images: &[PathBuf], trust: Option<&Path>, json: bool) -> Result<()> {
+    use kiosk::declaration::payload::QR_PREFIX;
+    let trust = match trust {
+        Some(path) => load_trust_file(path)?,
+        None => config.trust_store()?,
+    };
+    let reader = kiosk::qr::Reader::for_declarations();
     let mut failures = 0;
     for path in images {
         let img = image::open(path).with_context(|| format!("cannot open {}", path.display()))?.to_rgb8();
-        let read = kiosk::qr::decode_frame(&img);
-        let (verdict, payload, ms) = match &read {
-            Ok(r) => {
-                let text = r.texts.iter().find(|t| t.starts_with(kiosk::declaration::payload::QR_PREFIX));
-                match text.map(|t| trust.verify_qr(t, kiosk::lane::clock::unix_now())) {
-                    Some(Ok(v)) => ("valid".to_string(), Some(v.declaration), r.elapsed.as_secs_f64() * 1e3),
-                    Some(Err(e)) => (e.to_string(), None, r.elapsed.as_secs_f64() * 1e3),
-                    None => {
-                        ("no declaration QR code in the image".into(), None, r.elapsed.as_secs_f64() * 1e3)
-                    }
-                }
+        let scan = reader.read(&img);
+        let ms = scan.elapsed.as_secs_f64() * 1e3;
+        let stage = scan.stage.map(kiosk::qr::Stage::name);
+        let text = scan.texts.iter().find(|t| t.starts_with(QR_PREFIX));
+        let (verdict, code, verified) = match (text, scan.texts.is_empty()) {
+            (Some(t), _) => match trust.verify_qr(t, kiosk::lane::clock::unix_now()) {
+                Ok(v) => ("valid".to_string(), "Valid".to_string(), Some(v)),
+                Err(e) => (e.to_string(), error_code(&e), None),
+            },
+            (None, false) => {
+                let e = kiosk::declaration::payload::PayloadError::Foreign;
+                (e.to_string(), error_code(&e), None)
             }
-            Err(e) => (e.to_string(), None, 0.0),
+            (None, true) => {
+                let e = scan.clone().into_result().err().unwrap_or(kiosk::qr::QrError::NotFound);
+                (e.to_string(), error_code(&e), None)
+            }
         };
-        if payload.is_none() {
+        if verified.is_none() {
             failures += 1;
         }
         if json {
+            let v = verified.as_ref();
             println!(
                 "{}",
-                json!({"image": path, "verdict": verdict, "decode_ms": ms, "declaration": payload})
+                json!({
+                    "image": path,
+                    "verdict": verdict,
+                    "code": code,
+                    "stage": stage,
+                    "stages_tried": scan.stages_tried,
+                    "decode_ms": ms,
+                    "codes_in_view": scan.texts.len(),
+                    "key_id": v.map(|v| format!("{:08x}", v.key_id)),
+                    "issued_at": v.map(|v| v.issued_at),
+                    "expires_at": v.map(|v| v.expires_at),
+                    "declaration": v.map(|v| &v.declaration),
+                })
             );
         } else {
-            println!("{}: {verdict} ({ms:.1} ms)", path.display());
+            println!("{}: {verdict} (stage {}, {ms:.1} ms)", path.display(), stage.unwrap_or("none"));
         }
     }
     if failures > 0 {
@@ -410,23 +493,166 @@ fn camera_list(open: Option<u32>) -> Result<()> {
 #[cfg(feature = "vision")]
 fn face_match(config: &KioskConfig, a: &Path, b: &Path, json: bool) -> Result<()> {
     use kiosk::face::FaceMatcher;
-    let mut m =
-        kiosk::face::opencv_backend::OpenCvFaceMatcher::load(&config.models_dir(), config.face_threshold)?;
-    let load = |p: &Path| -> Result<image::RgbImage> {
-        Ok(image::open(p).with_context(|| format!("cannot open {}", p.display()))?.to_rgb8())
+    use kiosk::face::opencv_backend::{OpenCvFaceMatcher, load_image_file};
+    let mut m = OpenCvFaceMatcher::load(&config.models_dir(), config.face_threshold)?;
+    let mut analyse = |p: &Path| -> Result<_> {
+        let img = load_image_file(p)?;
+        let a = m.analyse(&img, &config.face_quality)?;
+        Ok((img.dimensions(), a))
     };
-    let ta = m.template(&load(a)?).with_context(|| format!("{}", a.display()))?;
-    let tb = m.template(&load(b)?).with_context(|| format!("{}", b.display()))?;
-    let o = m.compare(&ta, &tb);
+    let (dim_a, qa) = analyse(a)?;
+    let (dim_b, qb) = analyse(b)?;
+    let image_json = |p: &Path, dim: (u32, u32), q: &kiosk::face::opencv_backend::FrameAnalysis| {
+        json!({
+            "path": p.display().to_string(),
+            "size": [dim.0, dim.1],
+            "quality": q.quality,
+            "acceptable": q.quality.is_acceptable(),
+            "guidance": q.quality.guidance().map(|g| g.message()),
+            "error": q.template.as_ref().err().map(|e| e.to_string()),
+        })
+    };
+    let outcome = match (&qa.template, &qb.template) {
+        (Ok(ta), Ok(tb)) => Some(m.compare(ta, tb)),
+        _ => None,
+    };
     if json {
-        println!("{}", json!({"score": o.score, "threshold": o.threshold, "match": o.is_match()}));
-    } else {
         println!(
-            "score {:.3} (threshold {:.3}): {}",
-            o.score,
-            o.threshold,
-            if o.is_match() { "MATCH" } else { "no match" }
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "a": image_json(a, dim_a, &qa),
+                "b": image_json(b, dim_b, &qb),
+                "score": outcome.map(|o| o.score),
+                "threshold": m.threshold(),
+                "decision": match outcome {
+                    Some(o) if o.is_match() => "match",
+                    Some(_) => "no_match",
+                    None => "failure_to_acquire",
+                },
+            }))?
         );
+    } else {
+        for (p, q) in [(a, &qa), (b, &qb)] {
+            let issues: Vec<&str> = q.quality.issues.iter().map(|g| g.message()).collect();
+            println!(
+                "{}: {} face(s); {}",
+                p.display(),
+                q.quality.faces,
+                if issues.is_empty() {
+                    "quality ok".to_string()
+                } else {
+                    format!("quality: {}", issues.join(", "))
+                }
+            );
+        }
+        match outcome {
+            Some(o) => println!(
+                "score {:.3} (threshold {:.3}): {}",
+                o.score,
+                o.threshold,
+                if o.is_match() { "MATCH" } else { "no match" }
+            ),
+            None => {
+                for (p, q) in [(a, &qa), (b, &qb)] {
+                    if let Err(e) = &q.template {
+                        println!("{}: {e}", p.display());
+                    }
+                }
+                bail!("no decision: a face could not be taken from both images");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "vision")]
+fn face_eval(config: &KioskConfig, args: FaceEvalArgs) -> Result<()> {
+    use kiosk::face::eval;
+    use kiosk::face::opencv_backend::OpenCvFaceMatcher;
+    let pairs = if let Some(out) = &args.synthetic {
+        let photos = config.assets_dir.join("photos");
+        kiosk::face::variants::build_synthetic_set(&photos, out)?
+    } else {
+        let file = args.pairs.as_deref().context("--pairs or --synthetic is required")?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        eval::parse_pairs(&text, base).with_context(|| format!("{}", file.display()))?
+    };
+    let mut m = OpenCvFaceMatcher::load(&config.models_dir(), config.face_threshold)?;
+    let scored = m.score_pairs(&pairs);
+    let genuine: Vec<Option<f32>> = scored.iter().filter(|s| s.pair.same).map(|s| s.score).collect();
+    let impostor: Vec<Option<f32>> = scored.iter().filter(|s| !s.pair.same).map(|s| s.score).collect();
+    let mut grid = eval::default_grid();
+    if !grid.contains(&config.face_threshold) {
+        grid.push(config.face_threshold);
+        grid.sort_by(f32::total_cmp);
+    }
+    let e = eval::evaluate(&genuine, &impostor, &grid, args.target_fmr);
+    let at_config =
+        eval::evaluate(&genuine, &impostor, &[config.face_threshold], args.target_fmr).per_threshold[0];
+    let failures: Vec<_> = scored
+        .iter()
+        .filter_map(|s| s.error.as_ref().map(|err| json!({"a": s.pair.a, "b": s.pair.b, "error": err})))
+        .collect();
+    if args.json {
+        let mut v = serde_json::to_value(&e)?;
+        v["configured_threshold"] = json!(config.face_threshold);
+        v["at_configured_threshold"] = serde_json::to_value(at_config)?;
+        v["failures_to_acquire"] = json!(failures);
+        if args.scores {
+            v["scores"] = scored
+                .iter()
+                .map(|s| json!({"a": s.pair.a, "b": s.pair.b, "same": s.pair.same, "score": s.score}))
+                .collect();
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let opt = |x: Option<f32>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+    println!(
+        "{} genuine pairs ({} failed to acquire), {} impostor pairs ({} failed to acquire)",
+        e.genuine_pairs, e.genuine_failed_to_acquire, e.impostor_pairs, e.impostor_failed_to_acquire
+    );
+    println!(
+        "genuine scores {} .. {}; impostor scores {} .. {}",
+        opt(e.genuine_min),
+        opt(e.genuine_max),
+        opt(e.impostor_min),
+        opt(e.impostor_max)
+    );
+    println!("threshold      FMR (false matches)        FNMR (false non-matches)   FNMR incl. FTA");
+    for p in &e.per_threshold {
+        let mark = if p.threshold == config.face_threshold { "  <- configured" } else { "" };
+        println!(
+            "{:9.3}  {:8.4} ({:4}/{:4})   {:8.4} ({:4}/{:4})   {:8.4}{mark}",
+            p.threshold,
+            p.fmr,
+            p.false_matches,
+            e.impostor_pairs - e.impostor_failed_to_acquire,
+            p.fnmr,
+            p.false_non_matches,
+            e.genuine_pairs - e.genuine_failed_to_acquire,
+            p.fnmr_with_fta
+        );
+    }
+    match e.at_target {
+        Some(p) => println!(
+            "threshold for FMR <= {}: {:.3} (FMR {:.4}, FNMR {:.4}); FMR below 1/{} impostor pairs cannot be observed",
+            e.target_fmr,
+            p.threshold,
+            p.fmr,
+            p.fnmr,
+            e.impostor_pairs - e.impostor_failed_to_acquire
+        ),
+        None => println!("no threshold reaches FMR <= {} (no impostor pairs scored)", e.target_fmr),
+    }
+    println!("DET points (threshold FMR FNMR): {}", e.det.len());
+    for p in &e.det {
+        println!("  {:.4} {:.4} {:.4}", p.threshold, p.fmr, p.fnmr);
+    }
+    for f in &failures {
+        println!("failure to acquire: {f}");
     }
     Ok(())
 }

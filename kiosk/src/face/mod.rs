@@ -8,11 +8,18 @@
 //!
 //! Privacy invariant: a [`FaceTemplate`] zeroes its memory when dropped.
 
+pub mod eval;
 #[cfg(feature = "vision")]
 pub mod opencv_backend;
+pub mod quality;
+pub mod variants;
 
 use image::RgbImage;
 use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Default decision threshold on SFace cosine similarity (configuration key
+/// `face_threshold`); how it was chosen is in docs/face.md.
+pub const DEFAULT_FACE_THRESHOLD: f32 = 0.363;
 
 /// Embedding of one face (SFace: 128 floats, L2-normalised).
 ///
@@ -103,6 +110,10 @@ pub enum FaceError {
     FaceTooSmall(f32),
     #[error("the image is empty or unreadable: {0}")]
     BadImage(String),
+    #[error(
+        "the frame is too dark to find a face (mean brightness {0:.0} of 255); check the camera and the lighting"
+    )]
+    TooDark(f32),
     #[error("face model not loaded from {path}: {reason}. Run scripts/setup.sh to fetch the models")]
     ModelMissing { path: String, reason: String },
     #[error("OpenCV error: {0}")]

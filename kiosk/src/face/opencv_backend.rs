@@ -21,6 +21,7 @@
 //! the detector's 15-value row (box, 5 landmarks, score) in original
 //! coordinates, then `feature` gives 128 floats, L2-normalised here.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,8 @@ use opencv::core::{self, Mat, Rect, Scalar, Size, Vector};
 use opencv::prelude::*;
 use opencv::{dnn, imgcodecs, imgproc, objdetect};
 
+use super::eval::Pair;
+use super::quality::{self, FrameQuality, Guidance, QualityThresholds};
 use super::{DetectedFace, FaceError, FaceMatcher, FaceTemplate};
 
 /// File name of the YuNet detector inside the models directory.
@@ -38,7 +41,7 @@ pub const RECOGNIZER_MODEL: &str = "face_recognition_sface_2021dec.onnx";
 
 /// OpenCV's published SFace cosine threshold (LFW). Measured with these models
 /// on the test photos: same person 0.6-0.8, different people below 0.3.
-pub const DEFAULT_THRESHOLD: f32 = 0.363;
+pub const DEFAULT_THRESHOLD: f32 = super::DEFAULT_FACE_THRESHOLD;
 /// Detections scoring below this are dropped (FaceDetectorYN's default is 0.9;
 /// 0.6 keeps slightly turned or badly lit faces, which the template step then
 /// judges by size).
@@ -99,7 +102,7 @@ impl OpenCvFaceMatcher {
         let det_str = det_path.to_string_lossy();
         let rec_str = rec_path.to_string_lossy();
 
-        let detector = dnn::read_net(&det_str, "", "").map_err(|e| FaceError::ModelMissing {
+        let mut detector = dnn::read_net(&det_str, "", "").map_err(|e| FaceError::ModelMissing {
             path: det_path.display().to_string(),
             reason: format!("OpenCV could not load it: {e}"),
         })?;
@@ -114,8 +117,35 @@ impl OpenCvFaceMatcher {
                 path: rec_path.display().to_string(),
                 reason: format!("OpenCV could not load it: {e}"),
             })?;
+        // Plain CPU inference through OpenCV's own layers (the default, made
+        // explicit: no OpenVINO/CUDA backend exists in Debian's 4.6 build).
+        detector.set_preferable_backend(dnn::DNN_BACKEND_OPENCV).map_err(backend)?;
+        detector.set_preferable_target(dnn::DNN_TARGET_CPU).map_err(backend)?;
         let output_names = OUTPUT_NAMES.iter().copied().collect();
         Ok(Self { detector, recognizer, threshold, output_names })
+    }
+
+    /// Alignment (`alignCrop` on the detector's landmarks) and embedding of a
+    /// face already found in `image` by [`FaceMatcher::detect`].
+    pub fn embed_face(&mut self, image: &RgbImage, face: &DetectedFace) -> Result<FaceTemplate, FaceError> {
+        let bgr = rgb_to_bgr_mat(image)?;
+        self.embed(&bgr, face)
+    }
+
+    /// Detection and, when exactly one usable face is present, its template,
+    /// from one colour conversion (the quality checks need the faces even when
+    /// no template can be made).
+    pub fn detect_and_embed(
+        &mut self,
+        image: &RgbImage,
+    ) -> Result<(Vec<DetectedFace>, Result<FaceTemplate, FaceError>), FaceError> {
+        let bgr = rgb_to_bgr_mat(image)?;
+        let faces = self.detect_bgr(&bgr)?;
+        let template = match dominant_face(&faces) {
+            Ok(face) => self.embed(&bgr, &face),
+            Err(e) => Err(e),
+        };
+        Ok((faces, template))
     }
 
     /// Load with [`DEFAULT_THRESHOLD`].
@@ -128,6 +158,58 @@ impl OpenCvFaceMatcher {
     pub fn template_from_encoded(&mut self, bytes: &[u8]) -> Result<FaceTemplate, FaceError> {
         let image = decode_image(bytes)?;
         self.template(&image)
+    }
+
+    /// Detection, frame quality and (when a single usable face is present)
+    /// the template of one live-capture frame. A frame with no face whose mean
+    /// brightness is below half of `limits.min_face_luma` gives
+    /// [`FaceError::TooDark`] rather than [`FaceError::NoFace`] (a covered
+    /// lens or a dead camera, not a passenger looking away).
+    pub fn analyse(
+        &mut self,
+        image: &RgbImage,
+        limits: &QualityThresholds,
+    ) -> Result<FrameAnalysis, FaceError> {
+        let (faces, template) = self.detect_and_embed(image)?;
+        let quality = quality::assess(image, &faces, limits);
+        let template = match template {
+            Err(FaceError::NoFace) if quality.frame_luma < limits.min_face_luma / 2.0 => {
+                Err(FaceError::TooDark(quality.frame_luma))
+            }
+            other => other,
+        };
+        Ok(FrameAnalysis { faces, quality, template })
+    }
+
+    /// Best frame of a short burst: every frame is analysed, the best
+    /// acceptable one (by [`quality::best_of_burst`]) gives the template.
+    /// When no frame is acceptable the error carries the guidance to show.
+    pub fn best_of_burst(
+        &mut self,
+        frames: &[RgbImage],
+        limits: &QualityThresholds,
+    ) -> Result<BurstResult, BurstError> {
+        let mut analyses = Vec::with_capacity(frames.len());
+        for (index, f) in frames.iter().enumerate() {
+            match self.analyse(f, limits) {
+                Ok(a) => analyses.push((index, a)),
+                Err(e @ (FaceError::ModelMissing { .. } | FaceError::Backend(_))) => {
+                    return Err(BurstError::Face(e));
+                }
+                Err(_) => {} // an unusable frame (empty image) is simply skipped
+            }
+        }
+        let qualities: Vec<FrameQuality> = analyses.iter().map(|(_, a)| a.quality.clone()).collect();
+        match quality::best_of_burst(&qualities) {
+            Ok(i) => {
+                let (index, a) = analyses.swap_remove(i);
+                match a.template {
+                    Ok(template) => Ok(BurstResult { index, quality: a.quality, template }),
+                    Err(e) => Err(BurstError::Face(e)),
+                }
+            }
+            Err(g) => Err(BurstError::Guidance(g)),
+        }
     }
 
     /// Detect on an already converted BGR Mat of the original image.
@@ -318,6 +400,71 @@ impl FaceMatcher for OpenCvFaceMatcher {
     }
 }
 
+impl OpenCvFaceMatcher {
+    /// Score every pair (each image's template is computed once). A pair
+    /// whose images give no template is a failure to acquire: `score` is
+    /// `None` and `error` says why.
+    pub fn score_pairs(&mut self, pairs: &[Pair]) -> Vec<PairScore> {
+        let mut cache: HashMap<PathBuf, Result<FaceTemplate, String>> = HashMap::new();
+        let mut template = |m: &mut Self, p: &Path| -> Result<FaceTemplate, String> {
+            cache
+                .entry(p.to_path_buf())
+                .or_insert_with(|| {
+                    load_image_file(p)
+                        .and_then(|img| m.template(&img))
+                        .map_err(|e| format!("{}: {e}", p.display()))
+                })
+                .clone()
+        };
+        pairs
+            .iter()
+            .map(|pair| {
+                let (a, b) = (template(self, &pair.a), template(self, &pair.b));
+                match (a, b) {
+                    (Ok(a), Ok(b)) => {
+                        PairScore { pair: pair.clone(), score: Some(a.cosine_similarity(&b)), error: None }
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        PairScore { pair: pair.clone(), score: None, error: Some(e) }
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// One scored pair of [`OpenCvFaceMatcher::score_pairs`].
+#[derive(Debug, Clone)]
+pub struct PairScore {
+    pub pair: Pair,
+    pub score: Option<f32>,
+    pub error: Option<String>,
+}
+
+/// What [`OpenCvFaceMatcher::analyse`] found in one frame.
+#[derive(Debug)]
+pub struct FrameAnalysis {
+    pub faces: Vec<DetectedFace>,
+    pub quality: FrameQuality,
+    pub template: Result<FaceTemplate, FaceError>,
+}
+
+/// The frame of a burst that was matched.
+#[derive(Debug)]
+pub struct BurstResult {
+    pub index: usize,
+    pub quality: FrameQuality,
+    pub template: FaceTemplate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BurstError {
+    #[error("no usable frame: {}", .0.message())]
+    Guidance(Guidance),
+    #[error(transparent)]
+    Face(FaceError),
+}
+
 /// Pick the face to enrol: the largest one, unless another face is comparably
 /// large (two people at the camera).
 pub fn dominant_face(faces: &[DetectedFace]) -> Result<DetectedFace, FaceError> {
@@ -358,7 +505,9 @@ fn output_f32<'a>(m: &'a Mat, n: usize, width: usize, name: &str) -> Result<&'a 
     Ok(data)
 }
 
-/// RGB image -> 8-bit 3-channel BGR Mat (OpenCV's channel order).
+/// RGB image -> 8-bit 3-channel BGR Mat (OpenCV's channel order), with one
+/// `cvtColor` over a borrowed view of the pixels (vectorised; a per-pixel loop
+/// in our crate costs milliseconds per frame in the dev profile).
 pub fn rgb_to_bgr_mat(image: &RgbImage) -> Result<Mat, FaceError> {
     let (w, h) = image.dimensions();
     if w == 0 || h == 0 {
@@ -368,15 +517,48 @@ pub fn rgb_to_bgr_mat(image: &RgbImage) -> Result<Mat, FaceError> {
         i32::try_from(w).map_err(|_| FaceError::BadImage(format!("{w} px wide")))?,
         i32::try_from(h).map_err(|_| FaceError::BadImage(format!("{h} px high")))?,
     );
-    let mut mat =
-        Mat::new_rows_cols_with_default(hi, wi, core::CV_8UC3, Scalar::all(0.0)).map_err(backend)?;
-    let dst = mat.data_bytes_mut().map_err(backend)?;
-    for (d, s) in dst.chunks_exact_mut(3).zip(image.as_raw().chunks_exact(3)) {
-        d[0] = s[2];
-        d[1] = s[1];
-        d[2] = s[0];
+    let raw = image.as_raw();
+    if raw.len() != w as usize * h as usize * 3 {
+        return Err(FaceError::BadImage("pixel buffer does not match the image size".into()));
     }
-    Ok(mat)
+    let flat = Mat::from_slice(raw).map_err(backend)?;
+    let view = flat.reshape(3, hi).map_err(backend)?;
+    debug_assert_eq!(view.cols(), wi);
+    let mut bgr = Mat::default();
+    imgproc::cvt_color_def(&view, &mut bgr, imgproc::COLOR_RGB2BGR).map_err(backend)?;
+    Ok(bgr)
+}
+
+/// `cv::setNumThreads`: threads OpenCV's parallel loops (and the dnn layers)
+/// use; 0 or a negative value restores OpenCV's default (one per core).
+pub fn set_opencv_threads(n: i32) -> Result<(), FaceError> {
+    core::set_num_threads(if n <= 0 { -1 } else { n }).map_err(backend)
+}
+
+/// Threads OpenCV currently uses.
+pub fn opencv_threads() -> i32 {
+    core::get_num_threads().unwrap_or(0)
+}
+
+/// Read and decode an image file (JPEG, PNG, JPEG 2000) with the same checks
+/// as [`decode_image`]; a missing file, a text file or a cut-off JPEG is a
+/// [`FaceError::BadImage`] naming the file, never a panic.
+pub fn load_image_file(path: &Path) -> Result<RgbImage, FaceError> {
+    const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| FaceError::BadImage(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(FaceError::BadImage(format!("{} is not a file", path.display())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FaceError::BadImage(format!("{} is larger than 64 MiB", path.display())));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| FaceError::BadImage(format!("cannot read {}: {e}", path.display())))?;
+    decode_image(&bytes).map_err(|e| match e {
+        FaceError::BadImage(m) => FaceError::BadImage(format!("{}: {m}", path.display())),
+        other => other,
+    })
 }
 
 /// Decode JPEG/PNG with the `image` crate (strict, size-limited); JPEG 2000
@@ -436,4 +618,228 @@ fn decode_with_opencv(bytes: &[u8]) -> Result<RgbImage, FaceError> {
         rgb.extend_from_slice(&[px[2], px[1], px[0]]);
     }
     RgbImage::from_raw(w, h, rgb).ok_or_else(|| FaceError::BadImage("decoded size mismatch".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Typed errors on real files and real models (assets/, from
+    //! scripts/setup.sh): nothing here may panic inside the backend.
+    use std::sync::{Mutex, MutexGuard, OnceLock};
+
+    use image::{Rgb, imageops};
+
+    use super::*;
+    use crate::face::quality::Guidance;
+
+    const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/models");
+    const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/photos");
+
+    fn matcher() -> MutexGuard<'static, OpenCvFaceMatcher> {
+        static M: OnceLock<Mutex<OpenCvFaceMatcher>> = OnceLock::new();
+        M.get_or_init(|| Mutex::new(OpenCvFaceMatcher::load_default(Path::new(MODELS)).expect("models")))
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn photo(name: &str) -> RgbImage {
+        load_image_file(&Path::new(PHOTOS).join(name)).expect(name)
+    }
+
+    /// A square around the detected face (twice its size), scaled to `side`.
+    fn face_tile(name: &str, side: u32) -> RgbImage {
+        let img = photo(name);
+        let f = matcher().detect(&img).unwrap()[0];
+        let half = f.width.max(f.height);
+        let (cx, cy) = (f.x + f.width / 2.0, f.y + f.height / 2.0);
+        let x0 = (cx - half).max(0.0) as u32;
+        let y0 = (cy - half).max(0.0) as u32;
+        let s = ((2.0 * half) as u32).min(img.width() - x0).min(img.height() - y0);
+        let crop = imageops::crop_imm(&img, x0, y0, s, s).to_image();
+        imageops::resize(&crop, side, side, imageops::FilterType::Triangle)
+    }
+
+    #[test]
+    fn face_no_face_in_a_real_photo_without_one() {
+        // The lower third of obama.jpg: suit and tie, no face.
+        let img = photo("obama.jpg");
+        let (w, h) = img.dimensions();
+        let lower = imageops::crop_imm(&img, 0, h * 2 / 3, w, h / 3).to_image();
+        let r = matcher().template(&lower);
+        assert!(matches!(r, Err(FaceError::NoFace)), "{r:?}");
+        let a = matcher().analyse(&lower, &QualityThresholds::default()).unwrap();
+        assert_eq!(a.quality.guidance(), Some(Guidance::LookAtCamera));
+        assert!(r.unwrap_err().to_string().contains("no face"));
+    }
+
+    #[test]
+    fn face_several_faces_are_refused() {
+        let mut canvas = RgbImage::from_pixel(640, 360, Rgb([128, 128, 128]));
+        imageops::overlay(&mut canvas, &face_tile("obama2.jpg", 300), 10, 30);
+        imageops::overlay(&mut canvas, &face_tile("astronaut.png", 300), 330, 30);
+        let r = matcher().template(&canvas);
+        assert!(matches!(r, Err(FaceError::SeveralFaces(2))), "{r:?}");
+        let a = matcher().analyse(&canvas, &QualityThresholds::default()).unwrap();
+        assert_eq!(a.quality.guidance(), Some(Guidance::OnePersonOnly));
+    }
+
+    #[test]
+    fn face_tiny_face_is_refused() {
+        // A face about 30 px wide in a 640x480 frame (someone far away).
+        let tile = face_tile("obama.jpg", 60);
+        let mut frame = RgbImage::from_pixel(640, 480, Rgb([128, 128, 128]));
+        imageops::overlay(&mut frame, &tile, 300, 200);
+        let faces = matcher().detect(&frame).unwrap();
+        eprintln!("tiny face: {faces:?}");
+        let r = matcher().template(&frame);
+        assert!(matches!(r, Err(FaceError::FaceTooSmall(w)) if w < MIN_FACE_WIDTH), "{r:?}");
+        assert!(r.unwrap_err().to_string().contains("come closer"));
+        let a = matcher().analyse(&frame, &QualityThresholds::default()).unwrap();
+        assert_eq!(a.quality.guidance(), Some(Guidance::ComeCloser));
+    }
+
+    #[test]
+    fn face_non_image_and_missing_files_are_bad_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.jpg");
+        std::fs::write(&text, "this is a text file, not a photo\n").unwrap();
+        let r = load_image_file(&text);
+        assert!(matches!(&r, Err(FaceError::BadImage(m)) if m.contains("notes.jpg")), "{r:?}");
+        let r = load_image_file(&dir.path().join("absent.png"));
+        assert!(matches!(r, Err(FaceError::BadImage(_))), "{r:?}");
+        let r = load_image_file(dir.path());
+        assert!(matches!(r, Err(FaceError::BadImage(_))), "{r:?}");
+        let empty = dir.path().join("empty.png");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(load_image_file(&empty), Err(FaceError::BadImage(_))));
+    }
+
+    #[test]
+    fn face_corrupt_jpeg_is_a_bad_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let jpeg = std::fs::read(Path::new(PHOTOS).join("obama.jpg")).unwrap();
+        for (what, bytes) in [
+            ("cut at 50%", jpeg[..jpeg.len() / 2].to_vec()),
+            ("cut after 1 kB", jpeg[..1024].to_vec()),
+            ("scan data overwritten", {
+                let mut v = jpeg.clone();
+                let n = v.len();
+                v[n / 3..n - 2].fill(0xFF);
+                v
+            }),
+        ] {
+            let path = dir.path().join("corrupt.jpg");
+            std::fs::write(&path, &bytes).unwrap();
+            match load_image_file(&path) {
+                Err(FaceError::BadImage(m)) => eprintln!("{what}: {m}"),
+                Ok(img) => {
+                    // A decoder may accept overwritten scan data as pixels;
+                    // then the result must still be a typed outcome.
+                    let r = matcher().template(&img);
+                    eprintln!("{what}: decoded, template {r:?}");
+                    assert!(!matches!(r, Err(FaceError::Backend(_))), "{what}: {r:?}");
+                }
+                Err(e) => panic!("{what}: expected BadImage, got {e:?}"),
+            }
+        }
+        let cut = dir.path().join("cut.jpg");
+        std::fs::write(&cut, &jpeg[..jpeg.len() / 2]).unwrap();
+        assert!(matches!(load_image_file(&cut), Err(FaceError::BadImage(m)) if m.contains("truncated")));
+    }
+
+    #[test]
+    fn face_all_black_frame_is_too_dark() {
+        let black = RgbImage::new(640, 480);
+        let mut m = matcher();
+        assert!(matches!(m.template(&black), Err(FaceError::NoFace)));
+        let a = m.analyse(&black, &QualityThresholds::default()).unwrap();
+        assert!(matches!(a.template, Err(FaceError::TooDark(l)) if l < 1.0), "{:?}", a.template);
+        assert_eq!(a.quality.guidance(), Some(Guidance::TooDark));
+        // The same through a real encoded file.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("black.png");
+        black.save(&path).unwrap();
+        let img = load_image_file(&path).unwrap();
+        assert!(matches!(
+            m.analyse(&img, &QualityThresholds::default()).unwrap().template,
+            Err(FaceError::TooDark(_))
+        ));
+    }
+
+    #[test]
+    fn face_good_frame_passes_quality_and_sunglasses_are_noticed() {
+        let limits = QualityThresholds::default();
+        let frame = crate::face::variants::camera_frame(&photo("obama.jpg"), 1.0);
+        let a = matcher().analyse(&frame, &limits).unwrap();
+        eprintln!("obama frame quality: {:?}", a.quality);
+        assert!(a.quality.is_acceptable(), "{:?}", a.quality);
+        assert!(a.template.is_ok());
+        // Dark patches over both eyes.
+        let f = a.faces[0];
+        let (ied, _, _) = quality::pose(&f);
+        let mut covered = frame.clone();
+        for (ex, ey) in &f.landmarks[..2] {
+            let r = (0.3 * ied) as i64;
+            for y in (*ey as i64 - r / 2)..(*ey as i64 + r / 2) {
+                for x in (*ex as i64 - r)..(*ex as i64 + r) {
+                    if x >= 0 && y >= 0 && (x as u32) < covered.width() && (y as u32) < covered.height() {
+                        covered.put_pixel(x as u32, y as u32, Rgb([12, 12, 14]));
+                    }
+                }
+            }
+        }
+        let a = matcher().analyse(&covered, &limits).unwrap();
+        eprintln!("sunglasses quality: {:?}", a.quality);
+        if a.quality.faces > 0 {
+            assert!(a.quality.issues.contains(&Guidance::RemoveSunglasses), "{:?}", a.quality);
+        }
+        // Blurred frame: sharpness drops and the passenger is asked to hold still.
+        let blurred = imageops::blur(&frame, 6.0);
+        let a = matcher().analyse(&blurred, &limits).unwrap();
+        eprintln!("blurred quality: {:?}", a.quality);
+        // Best of a burst of the three: the sharp, uncovered frame.
+        let burst = [blurred, covered, frame];
+        let best = matcher().best_of_burst(&burst, &limits).unwrap();
+        assert_eq!(best.index, 2);
+    }
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+    use crate::face::eval;
+
+    const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/models");
+    const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/photos");
+
+    /// The evaluation set of `kiosk face eval --synthetic`: at the default
+    /// threshold no different-person pair matches.
+    #[test]
+    fn face_default_threshold_admits_no_impostor_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let pairs = crate::face::variants::build_synthetic_set(Path::new(PHOTOS), dir.path()).unwrap();
+        // The written pairs file reads back to the same pairs.
+        let text = std::fs::read_to_string(dir.path().join("pairs.tsv")).unwrap();
+        let reread = eval::parse_pairs(&text, &dir.path().canonicalize().unwrap()).unwrap();
+        assert_eq!(reread, pairs);
+        let mut m = OpenCvFaceMatcher::load_default(Path::new(MODELS)).unwrap();
+        let scored = m.score_pairs(&pairs);
+        let genuine: Vec<Option<f32>> = scored.iter().filter(|s| s.pair.same).map(|s| s.score).collect();
+        let impostor: Vec<Option<f32>> = scored.iter().filter(|s| !s.pair.same).map(|s| s.score).collect();
+        let e = eval::evaluate(&genuine, &impostor, &[DEFAULT_THRESHOLD], 0.001);
+        let p = e.per_threshold[0];
+        eprintln!(
+            "{} genuine ({} FTA), {} impostor ({} FTA); impostor max {:?}, genuine min {:?}; at {DEFAULT_THRESHOLD}: FMR {} FNMR {}",
+            e.genuine_pairs,
+            e.genuine_failed_to_acquire,
+            e.impostor_pairs,
+            e.impostor_failed_to_acquire,
+            e.impostor_max,
+            e.genuine_min,
+            p.fmr,
+            p.fnmr
+        );
+        assert!(e.impostor_pairs - e.impostor_failed_to_acquire >= 100);
+        assert_eq!(p.false_matches, 0, "impostor max {:?}", e.impostor_max);
+        assert!(e.impostor_max.unwrap() < DEFAULT_THRESHOLD);
+    }
 }
