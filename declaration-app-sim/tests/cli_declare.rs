@@ -33,6 +33,23 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `declare --answers FILE --out PNG --issued-at ISSUED_AT`.
+fn declare_file(file: &Path, png: &Path) -> Output {
+    let issued = ISSUED_AT.to_string();
+    run(
+        &[
+            "declare",
+            "--answers",
+            file.to_str().unwrap(),
+            "--out",
+            png.to_str().unwrap(),
+            "--issued-at",
+            &issued,
+        ],
+        None,
+    )
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -207,19 +224,7 @@ fn toml_answer_file_single_traveller_within_the_allowance() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("qr.png");
     let file = examples().join("single-traveller.toml");
-    let issued = ISSUED_AT.to_string();
-    let o = run(
-        &[
-            "declare",
-            "--answers",
-            file.to_str().unwrap(),
-            "--out",
-            png.to_str().unwrap(),
-            "--issued-at",
-            &issued,
-        ],
-        None,
-    );
+    let o = declare_file(&file, &png);
     assert_ok(&o);
     let out = stdout(&o);
     assert!(out.contains("Within the duty-free allowance"), "{out}");
@@ -265,19 +270,7 @@ fn json_answer_file_family_of_four_with_duty() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("qr.png");
     let file = examples().join("family-of-four.json");
-    let issued = ISSUED_AT.to_string();
-    let o = run(
-        &[
-            "declare",
-            "--answers",
-            file.to_str().unwrap(),
-            "--out",
-            png.to_str().unwrap(),
-            "--issued-at",
-            &issued,
-        ],
-        None,
-    );
+    let o = declare_file(&file, &png);
     assert_ok(&o);
     let out = stdout(&o);
     assert!(out.contains("Duty payable"), "{out}");
@@ -298,19 +291,7 @@ fn the_officer_example_says_see_an_officer() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("qr.png");
     let file = examples().join("see-officer.toml");
-    let issued = ISSUED_AT.to_string();
-    let o = run(
-        &[
-            "declare",
-            "--answers",
-            file.to_str().unwrap(),
-            "--out",
-            png.to_str().unwrap(),
-            "--issued-at",
-            &issued,
-        ],
-        None,
-    );
+    let o = declare_file(&file, &png);
     assert_ok(&o);
     let out = stdout(&o);
     assert!(out.contains("You must see a customs officer"), "{out}");
@@ -327,19 +308,7 @@ fn the_old_declaration_json_is_still_an_answer_file() {
     let png = dir.path().join("qr.png");
     let decl: Declaration = read_back_example_family();
     std::fs::write(&json, serde_json::to_vec_pretty(&decl).unwrap()).unwrap();
-    let issued = ISSUED_AT.to_string();
-    let o = run(
-        &[
-            "declare",
-            "--answers",
-            json.to_str().unwrap(),
-            "--out",
-            png.to_str().unwrap(),
-            "--issued-at",
-            &issued,
-        ],
-        None,
-    );
+    let o = declare_file(&json, &png);
     assert_ok(&o);
     assert_eq!(read_back(&png).declaration, decl);
 }
@@ -350,19 +319,7 @@ fn read_back_example_family() -> Declaration {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("qr.png");
     let file = examples().join("family-of-four.json");
-    let issued = ISSUED_AT.to_string();
-    let o = run(
-        &[
-            "declare",
-            "--answers",
-            file.to_str().unwrap(),
-            "--out",
-            png.to_str().unwrap(),
-            "--issued-at",
-            &issued,
-        ],
-        None,
-    );
+    let o = declare_file(&file, &png);
     assert_ok(&o);
     read_back(&png).declaration
 }

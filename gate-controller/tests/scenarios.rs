@@ -3,53 +3,19 @@
 //! reaches the host as a typed event, and a pulled cable is reported, survives, and admits
 //! nobody while it is out. Timeouts are generous (a loaded machine); nothing asserts tight timing.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+mod common;
+
+use common::{Sim, spawn_sim};
+
 use std::time::{Duration, Instant};
 
 use gate_controller::{
     AlarmKind, Direction, GateEvent, GateLink, GateMode, LinkConfig, LinkError, LinkState, link::FlapState,
 };
 
-/// The simulator process; killed when dropped, also on a failing assertion.
-struct Sim {
-    child: Child,
-    device: String,
-    json: Receiver<serde_json::Value>,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(file: &str) -> Sim {
     let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gate-sim"))
-        .args(["--pty", "--print-phases", "--scenario", &path])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn gate-sim");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("read GATE_DEVICE line");
-    let device = first.trim().strip_prefix("GATE_DEVICE=").expect("GATE_DEVICE= line").to_string();
-    let (tx, json) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            let value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
-            if tx.send(value).is_err() {
-                break;
-            }
-        }
-    });
-    Sim { child, device, json }
+    spawn_sim(&["--print-phases", "--scenario", &path])
 }
 
 fn connect(sim: &Sim) -> GateLink {
