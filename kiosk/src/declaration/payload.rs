@@ -571,7 +571,7 @@ mod tests {
 
     // ---- test vectors (docs/declaration-qr.md) -------------------------------
 
-    const VECTOR_ISSUED_AT: u32 = 1_795_392_000; // 2026-11-22T00:00:00Z
+    const VECTOR_ISSUED_AT: u32 = 1_795_392_000; // 2026-11-23T00:00:00Z
     const VECTOR_EXPIRES_AT: u32 = VECTOR_ISSUED_AT + 3 * 86_400;
 
     fn vector_one() -> Declaration {
