@@ -74,8 +74,13 @@ fn demo(count: usize, seed: u64, headless: bool, data: &Path, pace_ms: Option<u6
     std::env::set_current_dir(&root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("== building the kiosk, the gate simulator and the declaration app simulator");
-    let status =
-        Command::new(&cargo).args(["build", "--workspace", "--bins"]).status().context("cannot run cargo")?;
+    // The same target set as the test command (scripts/test.sh): dev-dependencies change the
+    // features cargo unifies, and a bins-only build would rebuild Bevy and the crypto crates
+    // beside the test build's copies.
+    let status = Command::new(&cargo)
+        .args(["build", "--workspace", "--bins", "--tests", "--examples"])
+        .status()
+        .context("cannot run cargo")?;
     if !status.success() {
         bail!("the build failed");
     }
