@@ -7,7 +7,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use image::{Rgb, RgbImage, imageops};
-use kiosk::face::opencv_backend::{DEFAULT_THRESHOLD, OpenCvFaceMatcher};
+use kiosk::face::eval;
+use kiosk::face::opencv_backend::{DEFAULT_THRESHOLD, MIN_FACE_WIDTH, OpenCvFaceMatcher, load_image_file};
+use kiosk::face::quality::{Guidance, QualityThresholds};
 use kiosk::face::{DetectedFace, FaceError, FaceMatcher, FaceTemplate};
 
 const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/models");
@@ -311,4 +313,182 @@ fn timing_of_one_640x480_frame() {
         (t1 - t0).as_secs_f64() * 1e3,
         (t2 - t1).as_secs_f64() * 1e3
     );
+}
+
+// Typed errors and frame quality on real files: nothing may panic inside the backend.
+
+#[test]
+fn face_no_face_in_a_real_photo_without_one() {
+    // The lower third of obama.jpg: suit and tie, no face.
+    let img = photo("obama.jpg");
+    let (w, h) = img.dimensions();
+    let lower = imageops::crop_imm(&img, 0, h * 2 / 3, w, h / 3).to_image();
+    let r = matcher().template(&lower);
+    assert!(matches!(r, Err(FaceError::NoFace)), "{r:?}");
+    let a = matcher().analyse(&lower, &QualityThresholds::default()).unwrap();
+    assert_eq!(a.quality.guidance(), Some(Guidance::LookAtCamera));
+    assert!(r.unwrap_err().to_string().contains("no face"));
+}
+
+#[test]
+fn face_several_faces_are_refused() {
+    let mut canvas = RgbImage::from_pixel(640, 360, Rgb([128, 128, 128]));
+    imageops::overlay(&mut canvas, &face_tile("obama2.jpg", 300), 10, 30);
+    imageops::overlay(&mut canvas, &face_tile("astronaut.png", 300), 330, 30);
+    let r = matcher().template(&canvas);
+    assert!(matches!(r, Err(FaceError::SeveralFaces(2))), "{r:?}");
+    let a = matcher().analyse(&canvas, &QualityThresholds::default()).unwrap();
+    assert_eq!(a.quality.guidance(), Some(Guidance::OnePersonOnly));
+}
+
+#[test]
+fn face_tiny_face_is_refused() {
+    // A face about 30 px wide in a 640x480 frame (someone far away).
+    let tile = face_tile("obama.jpg", 60);
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([128, 128, 128]));
+    imageops::overlay(&mut frame, &tile, 300, 200);
+    let faces = matcher().detect(&frame).unwrap();
+    eprintln!("tiny face: {faces:?}");
+    let r = matcher().template(&frame);
+    assert!(matches!(r, Err(FaceError::FaceTooSmall(w)) if w < MIN_FACE_WIDTH), "{r:?}");
+    assert!(r.unwrap_err().to_string().contains("come closer"));
+    let a = matcher().analyse(&frame, &QualityThresholds::default()).unwrap();
+    assert_eq!(a.quality.guidance(), Some(Guidance::ComeCloser));
+}
+
+#[test]
+fn face_non_image_and_missing_files_are_bad_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, "this is a text file, not a photo\n").unwrap();
+    let r = load_image_file(&text);
+    assert!(matches!(&r, Err(FaceError::BadImage(m)) if m.contains("notes.jpg")), "{r:?}");
+    let r = load_image_file(&dir.path().join("absent.png"));
+    assert!(matches!(r, Err(FaceError::BadImage(_))), "{r:?}");
+    let r = load_image_file(dir.path());
+    assert!(matches!(r, Err(FaceError::BadImage(_))), "{r:?}");
+    let empty = dir.path().join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(load_image_file(&empty), Err(FaceError::BadImage(_))));
+}
+
+#[test]
+fn face_corrupt_jpeg_is_a_bad_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = std::fs::read(Path::new(PHOTOS).join("obama.jpg")).unwrap();
+    for (what, bytes) in [
+        ("cut at 50%", jpeg[..jpeg.len() / 2].to_vec()),
+        ("cut after 1 kB", jpeg[..1024].to_vec()),
+        ("scan data overwritten", {
+            let mut v = jpeg.clone();
+            let n = v.len();
+            v[n / 3..n - 2].fill(0xFF);
+            v
+        }),
+    ] {
+        let path = dir.path().join("corrupt.jpg");
+        std::fs::write(&path, &bytes).unwrap();
+        match load_image_file(&path) {
+            Err(FaceError::BadImage(m)) => eprintln!("{what}: {m}"),
+            Ok(img) => {
+                // A decoder may accept overwritten scan data as pixels;
+                // then the result must still be a typed outcome.
+                let r = matcher().template(&img);
+                eprintln!("{what}: decoded, template {r:?}");
+                assert!(!matches!(r, Err(FaceError::Backend(_))), "{what}: {r:?}");
+            }
+            Err(e) => panic!("{what}: expected BadImage, got {e:?}"),
+        }
+    }
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &jpeg[..jpeg.len() / 2]).unwrap();
+    assert!(matches!(load_image_file(&cut), Err(FaceError::BadImage(m)) if m.contains("truncated")));
+}
+
+#[test]
+fn face_all_black_frame_is_too_dark() {
+    let black = RgbImage::new(640, 480);
+    let mut m = matcher();
+    assert!(matches!(m.template(&black), Err(FaceError::NoFace)));
+    let a = m.analyse(&black, &QualityThresholds::default()).unwrap();
+    assert!(matches!(a.template, Err(FaceError::TooDark(l)) if l < 1.0), "{:?}", a.template);
+    assert_eq!(a.quality.guidance(), Some(Guidance::TooDark));
+    // The same through a real encoded file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("black.png");
+    black.save(&path).unwrap();
+    let img = load_image_file(&path).unwrap();
+    assert!(matches!(
+        m.analyse(&img, &QualityThresholds::default()).unwrap().template,
+        Err(FaceError::TooDark(_))
+    ));
+}
+
+#[test]
+fn face_good_frame_passes_quality_and_sunglasses_are_noticed() {
+    let limits = QualityThresholds::default();
+    let frame = kiosk::face::variants::camera_frame(&photo("obama.jpg"), 1.0);
+    let a = matcher().analyse(&frame, &limits).unwrap();
+    eprintln!("obama frame quality: {:?}", a.quality);
+    assert!(a.quality.is_acceptable(), "{:?}", a.quality);
+    assert!(a.template.is_ok());
+    // Dark patches over both eyes.
+    let f = a.faces[0];
+    let (ied, _, _) = kiosk::face::quality::pose(&f);
+    let mut covered = frame.clone();
+    for (ex, ey) in &f.landmarks[..2] {
+        let r = (0.3 * ied) as i64;
+        for y in (*ey as i64 - r / 2)..(*ey as i64 + r / 2) {
+            for x in (*ex as i64 - r)..(*ex as i64 + r) {
+                if x >= 0 && y >= 0 && (x as u32) < covered.width() && (y as u32) < covered.height() {
+                    covered.put_pixel(x as u32, y as u32, Rgb([12, 12, 14]));
+                }
+            }
+        }
+    }
+    let a = matcher().analyse(&covered, &limits).unwrap();
+    eprintln!("sunglasses quality: {:?}", a.quality);
+    if a.quality.faces > 0 {
+        assert!(a.quality.issues.contains(&Guidance::RemoveSunglasses), "{:?}", a.quality);
+    }
+    // Blurred frame: sharpness drops and the passenger is asked to hold still.
+    let blurred = imageops::blur(&frame, 6.0);
+    let a = matcher().analyse(&blurred, &limits).unwrap();
+    eprintln!("blurred quality: {:?}", a.quality);
+    // Best of a burst of the three: the sharp, uncovered frame.
+    let burst = [blurred, covered, frame];
+    let best = matcher().best_of_burst(&burst, &limits).unwrap();
+    assert_eq!(best.index, 2);
+}
+
+/// The evaluation set of `kiosk face eval --synthetic`: at the default
+/// threshold no different-person pair matches.
+#[test]
+fn face_default_threshold_admits_no_impostor_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = kiosk::face::variants::build_synthetic_set(Path::new(PHOTOS), dir.path()).unwrap();
+    // The written pairs file reads back to the same pairs.
+    let text = std::fs::read_to_string(dir.path().join("pairs.tsv")).unwrap();
+    let reread = eval::parse_pairs(&text, &dir.path().canonicalize().unwrap()).unwrap();
+    assert_eq!(reread, pairs);
+    let mut m = matcher();
+    let scored = m.score_pairs(&pairs);
+    let genuine: Vec<Option<f32>> = scored.iter().filter(|s| s.pair.same).map(|s| s.score).collect();
+    let impostor: Vec<Option<f32>> = scored.iter().filter(|s| !s.pair.same).map(|s| s.score).collect();
+    let e = eval::evaluate(&genuine, &impostor, &[DEFAULT_THRESHOLD], 0.001);
+    let p = e.per_threshold[0];
+    eprintln!(
+        "{} genuine ({} FTA), {} impostor ({} FTA); impostor max {:?}, genuine min {:?}; at {DEFAULT_THRESHOLD}: FMR {} FNMR {}",
+        e.genuine_pairs,
+        e.genuine_failed_to_acquire,
+        e.impostor_pairs,
+        e.impostor_failed_to_acquire,
+        e.impostor_max,
+        e.genuine_min,
+        p.fmr,
+        p.fnmr
+    );
+    assert!(e.impostor_pairs - e.impostor_failed_to_acquire >= 100);
+    assert_eq!(p.false_matches, 0, "impostor max {:?}", e.impostor_max);
+    assert!(e.impostor_max.unwrap() < DEFAULT_THRESHOLD);
 }
