@@ -1,6 +1,10 @@
 //! What the lane tells its observers (the Bevy UI, the console printer, later
 //! the staff console). The UI only ever *reads* these: it never drives a device.
 
+use std::sync::Arc;
+
+use image::RgbImage;
+
 use crate::decision::Decision;
 
 /// Transaction id: one passenger's visit to the kiosk. Logged instead of names.
@@ -81,10 +85,39 @@ pub enum FlowEvent {
         transaction: TransactionId,
         status: GateStatus,
     },
+    /// A hint for the passenger during a capture step (face: "come closer",
+    /// "remove sunglasses"; see [`guidance`]). Replaced by the next hint or
+    /// cleared when the step finishes.
+    Guidance {
+        transaction: TransactionId,
+        step: Step,
+        hint: &'static str,
+    },
+    /// A downscaled camera frame for the on-screen preview. Only the UI sees
+    /// it; it is never stored or logged.
+    Preview {
+        transaction: TransactionId,
+        step: Step,
+        frame: Arc<RgbImage>,
+    },
     /// The lane stopped (end of the demo, or a fatal device error).
     Shutdown {
         reason: String,
     },
+}
+
+/// Guidance hints of [`FlowEvent::Guidance`]; each has a passenger message
+/// `hint-<code with dashes>` in every language.
+pub mod guidance {
+    pub const LOOK_AT_CAMERA: &str = "look_at_camera";
+    pub const COME_CLOSER: &str = "come_closer";
+    pub const REMOVE_SUNGLASSES: &str = "remove_sunglasses";
+    pub const ONE_PERSON: &str = "one_person";
+    pub const MORE_LIGHT: &str = "more_light";
+    pub const HOLD_STILL: &str = "hold_still";
+    pub const HOLD_QR_STEADY: &str = "hold_qr_steady";
+    pub const ALL: [&str; 7] =
+        [LOOK_AT_CAMERA, COME_CLOSER, REMOVE_SUNGLASSES, ONE_PERSON, MORE_LIGHT, HOLD_STILL, HOLD_QR_STEADY];
 }
 
 /// Failure codes of [`StepOutcome::Failed`]; each has a passenger message

@@ -6,7 +6,8 @@ use std::sync::mpsc::Receiver;
 use super::events::{FlowEvent, GateStatus, StepOutcome};
 use crate::decision::Decision;
 
-/// Human-readable line for one event; transaction ids only, never names.
+/// Human-readable line for one event (empty for preview frames);
+/// transaction ids only, never names.
 pub fn describe(event: &FlowEvent) -> String {
     match event {
         FlowEvent::Idle => "lane idle, waiting for the next passenger".into(),
@@ -33,6 +34,11 @@ pub fn describe(event: &FlowEvent) -> String {
             GateStatus::Alarm(a) => format!("[{transaction}] gate: ALARM {a}"),
             GateStatus::LinkDown(r) => format!("[{transaction}] gate: link down {r}"),
         },
+        FlowEvent::Guidance { transaction, step, hint } => {
+            format!("[{transaction}] {} hint: {hint}", step.as_str())
+        }
+        // Frames are for the screen only.
+        FlowEvent::Preview { .. } => String::new(),
         FlowEvent::Shutdown { reason } => format!("lane stopped: {reason}"),
     }
 }
@@ -40,8 +46,12 @@ pub fn describe(event: &FlowEvent) -> String {
 /// Print every event until the channel closes or the lane shuts down.
 pub fn print_events(events: Receiver<FlowEvent>) {
     for e in events {
+        let line = describe(&e);
+        if line.is_empty() {
+            continue;
+        }
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", describe(&e));
+        let _ = writeln!(out, "{line}");
         let _ = out.flush();
         if matches!(e, FlowEvent::Shutdown { .. }) {
             break;

@@ -88,6 +88,8 @@ impl Passenger {
                 self.gate = Some(status.clone());
                 Reaction::Show(Step::Gate)
             }
+            // Shown by the capture screens (issue 7 UI work); no screen change.
+            FlowEvent::Guidance { .. } | FlowEvent::Preview { .. } => Reaction::Stay,
             FlowEvent::Shutdown { .. } => Reaction::Quit,
         }
     }
