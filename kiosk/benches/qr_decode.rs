@@ -48,8 +48,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
+    // The same index as scripts/bench-qr-zxing.py: round((n - 1) p), halves
+    // to even as Python's round() does.
+    let i = ((sorted.len() - 1) as f64 * p).round_ties_even() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
 
 #[derive(Default)]
@@ -103,8 +105,11 @@ fn main() -> Result<()> {
             scan = Some(s);
         }
         let scan = scan.context("no run")?;
+        // The median of the runs as Python's statistics.median takes it (the
+        // mean of the middle two for an even count), as the zxing-cpp script.
         times.sort_by(f64::total_cmp);
-        let ms = times[times.len() / 2];
+        let mid = times.len() / 2;
+        let ms = if times.len() % 2 == 0 { (times[mid - 1] + times[mid]) / 2.0 } else { times[mid] };
         let decoded = scan.texts.iter().any(|t| t == expected);
         if decoded {
             *by_stage.entry(scan.stage.map(kiosk::qr::Stage::name).unwrap_or("none")).or_default() += 1;

@@ -25,12 +25,45 @@ impl Grey {
 
 /// ITU-R BT.601 luma in integer arithmetic.
 pub fn luma(frame: &RgbImage) -> Grey {
-    let data = frame
-        .as_raw()
-        .chunks_exact(3)
-        .map(|p| ((u32::from(p[0]) * 306 + u32::from(p[1]) * 601 + u32::from(p[2]) * 117) >> 10) as u8)
-        .collect();
-    Grey { w: frame.width() as usize, h: frame.height() as usize, data }
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let raw = frame.as_raw();
+    let mut data = vec![0u8; w * h];
+    // Four pixels (12 bytes) at a time, then the rest.
+    let mut chunks = raw.chunks_exact(12);
+    let mut out = data.chunks_exact_mut(4);
+    for (p, o) in (&mut chunks).zip(&mut out) {
+        for k in 0..4 {
+            let (r, g, b) = (u32::from(p[3 * k]), u32::from(p[3 * k + 1]), u32::from(p[3 * k + 2]));
+            o[k] = ((r * 306 + g * 601 + b * 117) >> 10) as u8;
+        }
+    }
+    let done = (w * h / 4) * 4;
+    for (o, p) in data[done..].iter_mut().zip(raw[done * 3..].chunks_exact(3)) {
+        *o = ((u32::from(p[0]) * 306 + u32::from(p[1]) * 601 + u32::from(p[2]) * 117) >> 10) as u8;
+    }
+    Grey { w, h, data }
+}
+
+/// Luma at half size, straight from the RGB frame (each pixel the mean of
+/// a 2x2 block's luma; an odd last row or column is dropped): the same as
+/// `downscale2(&luma(frame))` to within rounding, for a quarter of the
+/// output.
+pub fn luma_half(frame: &RgbImage) -> Grey {
+    let (fw, fh) = (frame.width() as usize, frame.height() as usize);
+    let (w, h) = (fw / 2, fh / 2);
+    let raw = frame.as_raw();
+    let mut data = vec![0u8; w * h];
+    let l = |p: &[u8]| u32::from(p[0]) * 306 + u32::from(p[1]) * 601 + u32::from(p[2]) * 117;
+    for y in 0..h {
+        let r0 = &raw[2 * y * fw * 3..(2 * y + 1) * fw * 3];
+        let r1 = &raw[(2 * y + 1) * fw * 3..(2 * y + 2) * fw * 3];
+        for (x, o) in data[y * w..(y + 1) * w].iter_mut().enumerate() {
+            let i = 6 * x;
+            let s = l(&r0[i..i + 3]) + l(&r0[i + 3..i + 6]) + l(&r1[i..i + 3]) + l(&r1[i + 3..i + 6]);
+            *o = ((s + 2048) >> 12).min(255) as u8;
+        }
+    }
+    Grey { w, h, data }
 }
 
 /// Light for dark.
@@ -174,6 +207,40 @@ mod tests {
             assert_eq!(upscale2(&g).data.len(), 4 * w * h);
             assert_eq!(adaptive_bits(&g, 15, 5, false).len(), w * h);
         }
+    }
+
+    #[test]
+    fn half_luma_matches_the_luma_downscaled() {
+        for (w, h) in [(0u32, 0u32), (1, 1), (3, 2), (7, 5), (64, 33)] {
+            let frame = RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([(x * 37 % 256) as u8, (y * 91 % 256) as u8, ((x + y) * 13 % 256) as u8])
+            });
+            let a = luma_half(&frame);
+            let b = downscale2(&luma(&frame));
+            assert_eq!((a.w, a.h), (b.w, b.h));
+            assert!(a.data.iter().zip(&b.data).all(|(p, q)| p.abs_diff(*q) <= 1));
+        }
+    }
+
+    #[test]
+    fn block_threshold_accepts_any_size_and_reads_a_dark_square() {
+        for (w, h) in [(0, 0), (1, 1), (9, 3), (17, 17)] {
+            let g = Grey::new(w, h, vec![128; w * h]).unwrap();
+            let t = BlockThreshold::new(&g, false);
+            assert_eq!(t.bits(&g).len(), w * h);
+            let _ = t.at(-5.0, 1e9);
+        }
+        let mut data = vec![220u8; 40 * 40];
+        for y in 10..30 {
+            for x in 10..30 {
+                data[y * 40 + x] = 30;
+            }
+        }
+        let g = Grey::new(40, 40, data).unwrap();
+        let bits = BlockThreshold::new(&g, false).bits(&g);
+        assert!(bits[20 * 40 + 20] && !bits[2 * 40 + 2]);
+        let inv = BlockThreshold::new(&invert(&g), true).bits(&invert(&g));
+        assert_eq!(bits, inv);
     }
 
     #[test]
@@ -414,4 +481,151 @@ pub fn smooth(g: &Grey) -> Grey {
         }
     }
     Grey { w: g.w, h: g.h, data }
+}
+
+/// Block thresholds in the manner of ZXing's hybrid binariser: the frame cut
+/// into `BLOCK` x `BLOCK` blocks, each block's threshold the mean of the 5x5
+/// blocks around it; a flat block (range under [`FLAT_RANGE`], the quiet
+/// zone or the screen around the code) takes half its minimum (with
+/// `invert`, halfway between its maximum and white), so that it reads light
+/// rather than as noise. One pass over the pixels plus one over the blocks:
+/// the cheap binarisation of the reader's first pass.
+#[derive(Debug, Clone)]
+pub struct BlockThreshold {
+    pub w: usize,
+    pub h: usize,
+    /// Blocks across and down (the last ones may be partial).
+    pub bw: usize,
+    pub bh: usize,
+    /// Threshold of each block, row-major.
+    pub thr: Vec<u8>,
+    /// Light modules on dark: a pixel is a module when above the threshold.
+    pub invert: bool,
+}
+
+pub const BLOCK: usize = 8;
+const FLAT_RANGE: u8 = 16;
+
+impl BlockThreshold {
+    pub fn new(g: &Grey, invert: bool) -> BlockThreshold {
+        let (w, h) = (g.w, g.h);
+        let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+        let n = bw * bh;
+        let mut sum = vec![0u32; n];
+        let mut count = vec![0u32; n];
+        let mut lo = vec![255u8; n];
+        let mut hi = vec![0u8; n];
+        // Block statistics from every other row and column: a quarter of
+        // the work, the same thresholds to within noise.
+        for y in (0..h).step_by(2) {
+            let row = &g.data[y * w..(y + 1) * w];
+            let b0 = (y / BLOCK) * bw;
+            for (bx, chunk) in row.chunks(BLOCK).enumerate() {
+                let i = b0 + bx;
+                let mut s = 0u32;
+                let (mut l, mut m) = (lo[i], hi[i]);
+                let mut c = 0u32;
+                for &v in chunk.iter().step_by(2) {
+                    c += 1;
+                    s += u32::from(v);
+                    l = l.min(v);
+                    m = m.max(v);
+                }
+                sum[i] += s;
+                count[i] += c;
+                lo[i] = l;
+                hi[i] = m;
+            }
+        }
+        let mut avg = vec![0u32; n];
+        for i in 0..n {
+            avg[i] = if hi[i] - lo[i] > FLAT_RANGE {
+                sum[i] / count[i].max(1)
+            } else if invert {
+                (u32::from(hi[i]) + 255) / 2
+            } else {
+                u32::from(lo[i]) / 2
+            };
+        }
+        let mut thr = vec![0u8; n];
+        for by in 0..bh {
+            let (y0, y1) = (by.saturating_sub(2), (by + 3).min(bh));
+            for bx in 0..bw {
+                let (x0, x1) = (bx.saturating_sub(2), (bx + 3).min(bw));
+                let mut s = 0u32;
+                for yy in y0..y1 {
+                    s += avg[yy * bw + x0..yy * bw + x1].iter().sum::<u32>();
+                }
+                thr[by * bw + bx] = (s / ((y1 - y0) * (x1 - x0)) as u32) as u8;
+            }
+        }
+        BlockThreshold { w, h, bw, bh, thr, invert }
+    }
+
+    /// Whether pixel value `v` at (x, y) is of the module colour (no bounds
+    /// check beyond the block grid's: callers index inside the image).
+    #[inline]
+    pub fn is_module(&self, v: u8, x: usize, y: usize) -> bool {
+        let t = self.thr[(y / BLOCK) * self.bw + x / BLOCK];
+        if self.invert { v > t } else { v < t }
+    }
+
+    /// Binarise row `y` (`row` and `out` of the image's width).
+    pub fn fill_row(&self, row: &[u8], y: usize, out: &mut [bool]) {
+        let trow = &self.thr[((y / BLOCK) * self.bw).min(self.thr.len())..];
+        for ((chunk, o), &t) in row.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).zip(trow) {
+            if self.invert {
+                for (v, b) in chunk.iter().zip(o) {
+                    *b = *v > t;
+                }
+            } else {
+                for (v, b) in chunk.iter().zip(o) {
+                    *b = *v < t;
+                }
+            }
+        }
+    }
+
+    /// The binarised image: true = module colour (dark, or light when
+    /// inverted).
+    pub fn bits(&self, g: &Grey) -> Vec<bool> {
+        let mut bits = vec![false; g.data.len()];
+        if g.w != self.w || g.h != self.h {
+            return bits;
+        }
+        for y in 0..self.h {
+            let row = &g.data[y * self.w..(y + 1) * self.w];
+            let out = &mut bits[y * self.w..(y + 1) * self.w];
+            let trow = &self.thr[(y / BLOCK) * self.bw..];
+            for (bx, (chunk, o)) in row.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
+                let t = trow[bx];
+                if self.invert {
+                    for (v, b) in chunk.iter().zip(o) {
+                        *b = *v > t;
+                    }
+                } else {
+                    for (v, b) in chunk.iter().zip(o) {
+                        *b = *v < t;
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// The threshold at a point (bilinear between block centres).
+    pub fn at(&self, x: f64, y: f64) -> f64 {
+        if self.thr.is_empty() {
+            return 128.0;
+        }
+        let fx = (x / BLOCK as f64 - 0.5).clamp(0.0, (self.bw - 1) as f64);
+        let fy = (y / BLOCK as f64 - 0.5).clamp(0.0, (self.bh - 1) as f64);
+        let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.bw - 1), (y0 + 1).min(self.bh - 1));
+        let (ax, ay) = (fx - x0 as f64, fy - y0 as f64);
+        let p = |xx: usize, yy: usize| f64::from(self.thr[yy * self.bw + xx]);
+        let top = p(x0, y0) * (1.0 - ax) + p(x1, y0) * ax;
+        let bottom = p(x0, y1) * (1.0 - ax) + p(x1, y1) * ax;
+        top * (1.0 - ay) + bottom * ay
+    }
 }

@@ -101,7 +101,11 @@ fn an_inverted_printed_code_reads() {
     }
     let r = decode_frame(&img).unwrap();
     assert_eq!(r.texts, vec!["C5360:DARK".to_string()]);
-    assert_eq!(r.stage, Stage::Inverted);
+    // The fast pass tries light on dark after dark on light.
+    assert_eq!(r.stage, Stage::Fast);
+    // rqrr alone needs the inverted image.
+    let rqrr_only = Reader { stages: vec![Stage::Direct, Stage::Inverted], ..Reader::default() };
+    assert_eq!(rqrr_only.read(&img).stage, Some(Stage::Inverted));
 }
 
 #[test]
@@ -180,4 +184,59 @@ fn every_stage_survives_odd_frames() {
             assert!(scan.texts.is_empty(), "{stage} {w}x{h}");
         }
     }
+}
+
+#[test]
+fn the_fast_pass_reads_phone_frames_of_both_sizes_and_dark_mode() {
+    let (text, _) = signed_sample();
+    let fast = Reader { stages: vec![Stage::Fast], ..Reader::default() };
+    let mut read = 0;
+    let mut tried = 0;
+    for (w, h) in [(640, 480), (1280, 720)] {
+        for condition in [Condition::Clean, Condition::Glare, Condition::DarkMode] {
+            for seed in 0..2 {
+                let (frame, _) = render_frame(&text, condition, w, h, seed).unwrap();
+                tried += 1;
+                let scan = fast.read(&frame);
+                if scan.texts == vec![text.clone()] {
+                    assert_eq!(scan.stage, Some(Stage::Fast));
+                    read += 1;
+                }
+            }
+        }
+    }
+    assert!(read * 4 >= tried * 3, "{read} of {tried}");
+}
+
+#[test]
+fn the_fast_pass_reads_a_printed_code_of_every_size() {
+    for text in ["C5360:A", &"C5360:".repeat(30), &"0123456789ABCDEF".repeat(40)] {
+        let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+        let luma = code.render::<image::Luma<u8>>().module_dimensions(3, 3).build();
+        let img = image::DynamicImage::ImageLuma8(luma).to_rgb8();
+        let scan = Reader { stages: vec![Stage::Fast], ..Reader::default() }.read(&img);
+        assert_eq!(scan.texts, vec![text.to_string()], "version {:?}", code.version());
+        // The same code inverted (light modules on dark).
+        let mut inv = img.clone();
+        for p in inv.pixels_mut() {
+            p.0 = p.0.map(|v| 255 - v);
+        }
+        let scan = Reader { stages: vec![Stage::Fast], ..Reader::default() }.read(&inv);
+        assert_eq!(scan.texts, vec![text.to_string()]);
+    }
+}
+
+#[test]
+fn fast_half_reads_a_large_frame_and_falls_back_to_full_size() {
+    let (text, _) = signed_sample();
+    let (frame, _) = render_frame(&text, Condition::Clean, 1280, 720, 2).unwrap();
+    let reader = Reader { stages: vec![Stage::FastHalf, Stage::Fast, Stage::Located], ..Reader::default() };
+    let scan = reader.read(&frame);
+    assert_eq!(scan.texts, vec![text]);
+    assert!(scan.stages_tried >= 1);
+    // A blank large frame runs every stage and finds nothing.
+    let white = RgbImage::from_pixel(1280, 720, image::Rgb([255; 3]));
+    let scan = reader.read(&white);
+    assert!(scan.texts.is_empty() && scan.stage.is_none());
+    assert_eq!(scan.stages_tried, 3);
 }
