@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Renders every kiosk screen in all five languages to PNG files, headless
-# (under xvfb-run), and fails if any file is missing or blank.
+# (under xvfb-run), and fails if any file is missing or blank: the steps, the
+# timed steps with countdown, Back / Cancel, camera preview with its guide and
+# every capture hint, every failure screen, the timeout screen and the start
+# screen after a cancel.
 #
 # Usage: scripts/ui-screenshots.sh [OUT_DIR]          (default: target/ui-screenshots)
 #
@@ -55,6 +58,25 @@ SCREENS=(
     "result-green|--step result"
     "result-referral|--step result --referral-reason over_allowance cash_or_gold random_selection"
     "gate|--step gate"
+    # Timed steps: countdown, "Back / Cancel", live preview with its guide and a hint.
+    "passport-countdown|--step passport --countdown 60"
+    "declaration-preview|--step declaration --countdown 60 --preview --hint hold_qr_steady"
+    "face-preview|--step face --countdown 45 --preview --hint look_at_camera"
+    "face-hint-come-closer|--step face --countdown 45 --preview --hint come_closer"
+    "face-hint-remove-sunglasses|--step face --countdown 45 --preview --hint remove_sunglasses"
+    "face-hint-one-person|--step face --countdown 45 --preview --hint one_person"
+    "face-hint-more-light|--step face --countdown 45 --preview --hint more_light"
+    "face-hint-hold-still|--step face --countdown 45 --preview --hint hold_still"
+    # Every failure screen (lane::events::failure), the timeout screen, the start after a cancel.
+    "fail-chip-unreadable|--step passport --countdown 60 --failure chip_unreadable"
+    "fail-document-unknown|--step passport --countdown 60 --failure document_unknown"
+    "fail-reader-unavailable|--step passport --countdown 60 --failure reader_unavailable"
+    "fail-qr-invalid|--step declaration --countdown 60 --preview --failure qr_invalid"
+    "fail-qr-not-yours|--step declaration --countdown 60 --preview --failure qr_not_yours"
+    "fail-camera-unavailable|--step face --countdown 45 --failure camera_unavailable"
+    "fail-face-not-matched|--step face --countdown 45 --preview --failure face_not_matched"
+    "timeout|--step face --failure timed_out"
+    "cancelled|--step welcome --failure cancelled"
 )
 
 # Exit 0 if the PNG decodes and not every pixel has the same colour.

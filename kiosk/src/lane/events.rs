@@ -100,6 +100,14 @@ pub enum FlowEvent {
         step: Step,
         frame: Arc<RgbImage>,
     },
+    /// The step that just started has a time limit (see
+    /// [`super::control::StepTimeouts`]); the UI counts down from it. When it
+    /// passes, the step ends with [`failure::TIMED_OUT`].
+    Deadline {
+        transaction: TransactionId,
+        step: Step,
+        limit_ms: u64,
+    },
     /// The lane stopped (end of the demo, or a fatal device error).
     Shutdown {
         reason: String,
@@ -129,6 +137,22 @@ pub mod failure {
     pub const QR_NOT_YOURS: &str = "qr_not_yours";
     pub const FACE_NOT_MATCHED: &str = "face_not_matched";
     pub const CAMERA_UNAVAILABLE: &str = "camera_unavailable";
-    pub const ALL: [&str; 6] =
-        [CHIP_UNREADABLE, READER_UNAVAILABLE, QR_INVALID, QR_NOT_YOURS, FACE_NOT_MATCHED, CAMERA_UNAVAILABLE];
+    /// The document on the reader is not a passport the kiosk can read (no
+    /// readable machine-readable zone, an unsupported document type).
+    pub const DOCUMENT_UNKNOWN: &str = "document_unknown";
+    /// The step's time limit passed ([`super::super::control::StepTimeouts`]).
+    pub const TIMED_OUT: &str = "timed_out";
+    /// The passenger touched "Back / Cancel".
+    pub const CANCELLED: &str = "cancelled";
+    pub const ALL: [&str; 9] = [
+        CHIP_UNREADABLE,
+        READER_UNAVAILABLE,
+        QR_INVALID,
+        QR_NOT_YOURS,
+        FACE_NOT_MATCHED,
+        CAMERA_UNAVAILABLE,
+        DOCUMENT_UNKNOWN,
+        TIMED_OUT,
+        CANCELLED,
+    ];
 }

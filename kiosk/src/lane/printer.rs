@@ -37,6 +37,9 @@ pub fn describe(event: &FlowEvent) -> String {
         FlowEvent::Guidance { transaction, step, hint } => {
             format!("[{transaction}] {} hint: {hint}", step.as_str())
         }
+        FlowEvent::Deadline { transaction, step, limit_ms } => {
+            format!("[{transaction}] {}: time limit {} s", step.as_str(), limit_ms.div_ceil(1000))
+        }
         // Frames are for the screen only.
         FlowEvent::Preview { .. } => String::new(),
         FlowEvent::Shutdown { reason } => format!("lane stopped: {reason}"),

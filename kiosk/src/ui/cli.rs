@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::decision::{Decision, ReasonCode};
 use crate::i18n::Language;
-use crate::lane::events::Step;
+use crate::lane::events::{Step, failure, guidance};
 
 use super::{ScreenSpec, UiOptions};
 
@@ -23,6 +23,20 @@ pub struct ScreenshotArgs {
     /// (repeatable). Without any, the result is green.
     #[arg(long = "referral-reason", value_name = "CODE", num_args = 1.., value_parser = parse_reason)]
     pub referral_reasons: Vec<ReasonCode>,
+    /// A step failure code shown on the step (lane::events::failure), e.g.
+    /// qr_not_yours; timed_out shows the timeout screen; cancelled with
+    /// --step welcome shows the start screen after a cancel.
+    #[arg(long, value_parser = parse_failure)]
+    pub failure: Option<&'static str>,
+    /// A capture hint code (lane::events::guidance), e.g. come_closer.
+    #[arg(long, value_parser = parse_hint)]
+    pub hint: Option<&'static str>,
+    /// Show a (synthetic) camera preview with its guide.
+    #[arg(long)]
+    pub preview: bool,
+    /// Show the step's countdown from this many seconds.
+    #[arg(long)]
+    pub countdown: Option<u64>,
     /// Output PNG file.
     #[arg(long)]
     pub out: PathBuf,
@@ -47,6 +61,22 @@ pub fn parse_language(s: &str) -> Result<Language, String> {
     })
 }
 
+pub fn parse_failure(s: &str) -> Result<&'static str, String> {
+    let norm = s.trim().replace('-', "_").to_ascii_lowercase();
+    failure::ALL
+        .into_iter()
+        .find(|c| *c == norm)
+        .ok_or_else(|| format!("unknown failure code {s:?}; expected one of {}", failure::ALL.join(", ")))
+}
+
+pub fn parse_hint(s: &str) -> Result<&'static str, String> {
+    let norm = s.trim().replace('-', "_").to_ascii_lowercase();
+    guidance::ALL
+        .into_iter()
+        .find(|c| *c == norm)
+        .ok_or_else(|| format!("unknown hint code {s:?}; expected one of {}", guidance::ALL.join(", ")))
+}
+
 pub fn parse_reason(s: &str) -> Result<ReasonCode, String> {
     let norm = s.trim().replace('-', "_").to_ascii_lowercase();
     ReasonCode::ALL.into_iter().find(|r| r.as_str() == norm).ok_or_else(|| {
@@ -67,13 +97,21 @@ impl ScreenshotArgs {
             }
             _ => None,
         };
-        Ok(ScreenSpec { step: self.step, decision })
+        Ok(ScreenSpec {
+            step: self.step,
+            decision,
+            failure: self.failure,
+            hint: self.hint,
+            preview: self.preview,
+            countdown_secs: self.countdown,
+        })
     }
 }
 
 pub fn run_screenshot(args: ScreenshotArgs) -> anyhow::Result<()> {
     let screen = args.screen()?;
-    let options = UiOptions { language: args.lang, assets_dir: args.assets.clone(), windowed: true };
+    let options =
+        UiOptions { language: args.lang, assets_dir: args.assets.clone(), windowed: true, control: None };
     let t0 = Instant::now();
     let report = super::screenshot_with_font(screen, options, args.font.as_deref(), &args.out)?;
     tracing::info!(

@@ -1,7 +1,9 @@
 //! The passenger's touch screen (Bevy). It only observes the lane: lane
 //! events ([`FlowEvent`]) arrive on a channel and are drained every frame
 //! without blocking; the only inputs it takes itself are the language
-//! buttons and the Start button on the welcome screen.
+//! buttons, Start, "Try again" on the timeout screen, and "Back / Cancel" on
+//! the timed steps, the one request it can make of the lane (through
+//! [`LaneControl`]: the lane decides when to stop, and records it).
 //!
 //! - [`run`]: the kiosk window (main thread) until closed or `Shutdown`;
 //! - [`screenshot`]: one screen to a PNG (under an X server, e.g. `xvfb-run`);
@@ -32,7 +34,8 @@ use bevy::winit::WinitSettings;
 
 use crate::decision::Decision;
 use crate::i18n::Language;
-use crate::lane::events::{FlowEvent, Step};
+use crate::lane::control::LaneControl;
+use crate::lane::events::{FlowEvent, Step, StepOutcome};
 use model::{LaneRx, Passenger, Texts, UiStep};
 
 pub struct UiOptions {
@@ -40,14 +43,68 @@ pub struct UiOptions {
     pub assets_dir: PathBuf,
     /// A 1280x800 window instead of borderless full screen.
     pub windowed: bool,
+    /// The lane's control handle ("Back / Cancel"); `None`: the UI only shows.
+    pub control: Option<LaneControl>,
 }
 
 /// One screen to render: the step, and for `Step::Result` the decision
-/// (`None` shows "checking, please wait").
+/// (`None` shows "checking, please wait"); optionally a step failure
+/// (`failure::TIMED_OUT` shows the timeout screen, `failure::CANCELLED` the
+/// start screen after a cancel), a capture hint, a sample camera preview
+/// and the step's countdown. Rendered by feeding the lane events these make
+/// ([`ScreenSpec::events`]) through the same state machine as the kiosk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScreenSpec {
     pub step: Step,
     pub decision: Option<Decision>,
+    pub failure: Option<&'static str>,
+    pub hint: Option<&'static str>,
+    pub preview: bool,
+    pub countdown_secs: Option<u64>,
+}
+
+impl ScreenSpec {
+    /// Just the step's screen.
+    pub fn of(step: Step) -> ScreenSpec {
+        ScreenSpec { step, decision: None, failure: None, hint: None, preview: false, countdown_secs: None }
+    }
+
+    /// The lane events that bring a fresh UI to this screen.
+    pub fn events(&self) -> Vec<FlowEvent> {
+        let tx = || "screenshot".to_string();
+        let mut events = Vec::new();
+        // A cancel shows the start screen: it comes from the step cancelled.
+        let step =
+            if self.step == Step::Welcome && self.failure.is_some() { Step::Passport } else { self.step };
+        if step != Step::Welcome {
+            events.push(FlowEvent::StepStarted { transaction: tx(), step });
+        }
+        if let Some(secs) = self.countdown_secs {
+            events.push(FlowEvent::Deadline { transaction: tx(), step, limit_ms: secs * 1000 });
+        }
+        if self.preview {
+            events.push(FlowEvent::Preview {
+                transaction: tx(),
+                step,
+                frame: Arc::new(shot::sample_frame(step)),
+            });
+        }
+        if let Some(hint) = self.hint {
+            events.push(FlowEvent::Guidance { transaction: tx(), step, hint });
+        }
+        if let Some(code) = self.failure {
+            events.push(FlowEvent::StepFinished {
+                transaction: tx(),
+                step,
+                outcome: StepOutcome::Failed { code, detail: String::new() },
+                elapsed_ms: 0,
+            });
+        }
+        if let Some(decision) = &self.decision {
+            events.push(FlowEvent::Decided { transaction: tx(), decision: decision.clone() });
+        }
+        events
+    }
 }
 
 /// Runs the window on the calling (main) thread until closed or a
@@ -75,6 +132,7 @@ pub fn run_with_font(
         ..default()
     };
     let mut app = build_app(&options, font, window, Step::Welcome, Passenger::default())?;
+    app.insert_resource(model::UiControl(options.control.clone()));
     // Keep polling the lane at >= 20 Hz even when the window has no focus
     // (a kiosk's window often has none), without burning a core.
     app.insert_resource(WinitSettings {
@@ -109,9 +167,16 @@ pub fn screenshot_with_font(
         resizable: false,
         ..default()
     };
-    let passenger = Passenger { decision: screen.decision.clone(), ..default() };
-    let mut app = build_app(&options, font, window, screen.step, passenger)?;
+    let mut app = build_app(&options, font, window, Step::Welcome, Passenger::default())?;
     app.insert_resource(WinitSettings::continuous());
+    // The same state machine as the kiosk, fed the events of this screen;
+    // the countdown is frozen at its limit so two captures agree.
+    let (tx, rx) = std::sync::mpsc::channel();
+    for event in screen.events() {
+        let _ = tx.send(event);
+    }
+    app.insert_resource(LaneRx(Mutex::new(rx)));
+    app.insert_resource(model::Countdown { frozen: true, ..default() });
     let outcome: shot::ShotOutcome = Arc::new(Mutex::new(None));
     app.insert_resource(shot::ShotCtl::new(out.to_path_buf(), outcome.clone()));
     app.add_systems(Update, shot::drive_screenshot.after(view::rebuild_screen));
@@ -154,6 +219,9 @@ fn build_app(
     app.add_systems(Startup, (fonts::register_fonts, spawn_camera));
     app.add_systems(Update, view::fit_ui_scale);
     add_screen_logic(&mut app, texts, step, passenger);
+    let preview = app.world_mut().resource_mut::<Assets<Image>>().add(Image::default());
+    app.insert_resource(view::PreviewImage(preview));
+    app.add_systems(PostUpdate, view::upload_preview);
     Ok(app)
 }
 
@@ -167,7 +235,11 @@ pub fn add_screen_logic(app: &mut App, texts: Texts, step: Step, passenger: Pass
     app.insert_state(UiStep(step))
         .insert_resource(texts)
         .insert_resource(passenger)
+        .init_resource::<model::Countdown>()
+        .init_resource::<model::PreviewState>()
+        .init_resource::<model::UiControl>()
         .add_systems(PreUpdate, model::poll_lane)
+        .add_systems(Update, view::update_countdown)
         .add_systems(
             Update,
             view::rebuild_screen.run_if(

@@ -4,14 +4,17 @@
 //! start); never drives a device.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
 use crate::decision::Decision;
 use crate::i18n::{I18nError, Language, Translator};
-use crate::lane::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId};
+use crate::lane::control::LaneControl;
+use crate::lane::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, failure};
+use image::RgbImage;
 
 /// The step on screen.
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,6 +35,10 @@ pub struct Passenger {
     /// or another step starts.
     pub failure: Option<(Step, &'static str)>,
     pub gate: Option<GateStatus>,
+    /// The current capture hint (`lane::events::guidance`) of a step.
+    pub hint: Option<(Step, &'static str)>,
+    /// A note for the welcome screen after a cancel (`failure::CANCELLED`).
+    pub notice: Option<&'static str>,
 }
 
 /// What a lane event asks of the UI.
@@ -55,13 +62,22 @@ impl Passenger {
     pub fn apply(&mut self, event: &FlowEvent) -> Reaction {
         match event {
             FlowEvent::Idle => {
-                *self = Passenger::default();
+                // A timeout screen stays until touched or the next passenger.
+                if self.failure.is_some_and(|(_, c)| c == failure::TIMED_OUT) {
+                    self.transaction = None;
+                    return Reaction::Stay;
+                }
+                *self = Passenger { notice: self.notice, ..Passenger::default() };
                 Reaction::Reset
             }
             FlowEvent::StepStarted { transaction, step } => {
                 self.start_transaction(transaction);
                 if self.failure.is_some_and(|(s, _)| s != *step) {
                     self.failure = None;
+                }
+                self.notice = None;
+                if self.hint.is_some_and(|(s, _)| s != *step) {
+                    self.hint = None;
                 }
                 Reaction::Show(*step)
             }
@@ -73,7 +89,14 @@ impl Passenger {
                             self.failure = None;
                         }
                     }
+                    StepOutcome::Failed { code, .. } if *code == failure::CANCELLED => {
+                        *self = Passenger { notice: Some(failure::CANCELLED), ..Passenger::default() };
+                        return Reaction::Reset;
+                    }
                     StepOutcome::Failed { code, .. } => self.failure = Some((*step, code)),
+                }
+                if self.hint.is_some_and(|(s, _)| s == *step) {
+                    self.hint = None;
                 }
                 Reaction::Stay
             }
@@ -88,8 +111,13 @@ impl Passenger {
                 self.gate = Some(status.clone());
                 Reaction::Show(Step::Gate)
             }
-            // Shown by the capture screens (issue 7 UI work); no screen change.
-            FlowEvent::Guidance { .. } | FlowEvent::Preview { .. } => Reaction::Stay,
+            FlowEvent::Guidance { transaction, step, hint } => {
+                self.start_transaction(transaction);
+                self.hint = Some((*step, hint));
+                Reaction::Stay
+            }
+            // Kept outside the passenger ([`Countdown`], [`PreviewState`]).
+            FlowEvent::Deadline { .. } | FlowEvent::Preview { .. } => Reaction::Stay,
             FlowEvent::Shutdown { .. } => Reaction::Quit,
         }
     }
@@ -121,6 +149,43 @@ impl Texts {
     }
 }
 
+/// The running step's time limit, counted down on screen.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Countdown {
+    pub step: Option<Step>,
+    pub ends: Option<Instant>,
+    pub limit: Duration,
+    /// Screenshots: always show the full limit (a stable image).
+    pub frozen: bool,
+}
+
+impl Countdown {
+    /// Whole seconds left for `step` (rounded up), if it has a limit.
+    pub fn seconds_left(&self, step: Step) -> Option<u64> {
+        if self.step != Some(step) {
+            return None;
+        }
+        let left =
+            if self.frozen { self.limit } else { self.ends?.saturating_duration_since(Instant::now()) };
+        Some(left.as_millis().div_ceil(1000) as u64)
+    }
+}
+
+/// The latest preview frame of a capture step (memory only: never written
+/// to disk or logged).
+#[derive(Resource, Default)]
+pub struct PreviewState {
+    pub step: Option<Step>,
+    pub frame: Option<Arc<RgbImage>>,
+    /// Bumped with every new frame (the texture is re-uploaded).
+    pub seq: u64,
+}
+
+/// The lane's control handle (cancel); `None` when the UI runs alone
+/// (screenshots, tests without a lane).
+#[derive(Resource, Default, Clone)]
+pub struct UiControl(pub Option<LaneControl>);
+
 /// The lane's event channel. `Receiver` is not `Sync`, hence the mutex (only
 /// this UI's systems touch it, so it is never contended).
 #[derive(Resource)]
@@ -128,9 +193,12 @@ pub struct LaneRx(pub Mutex<Receiver<FlowEvent>>);
 
 /// Drains the lane's events without blocking (every frame, in `PreUpdate`, so
 /// the state transition happens before the screen is rebuilt in `Update`).
+#[allow(clippy::too_many_arguments)]
 pub fn poll_lane(
     rx: Option<Res<LaneRx>>,
     mut passenger: ResMut<Passenger>,
+    mut countdown: ResMut<Countdown>,
+    mut preview: ResMut<PreviewState>,
     mut texts: ResMut<Texts>,
     mut next: ResMut<NextState<UiStep>>,
     mut exit: MessageWriter<AppExit>,
@@ -153,8 +221,39 @@ pub fn poll_lane(
                 break;
             }
         };
+        match &event {
+            // Frames are neither logged nor kept beyond the latest one.
+            FlowEvent::Preview { step, frame, .. } => {
+                preview.step = Some(*step);
+                preview.frame = Some(frame.clone());
+                preview.seq += 1;
+                continue;
+            }
+            FlowEvent::Deadline { step, limit_ms, .. } => {
+                let limit = Duration::from_millis(*limit_ms);
+                let frozen = countdown.frozen;
+                *countdown =
+                    Countdown { step: Some(*step), ends: Some(Instant::now() + limit), limit, frozen };
+            }
+            FlowEvent::StepFinished { step, .. } => {
+                if countdown.step == Some(*step) {
+                    countdown.step = None;
+                }
+                if preview.step == Some(*step) {
+                    *preview = PreviewState { seq: preview.seq + 1, ..default() };
+                }
+            }
+            FlowEvent::Idle => *preview = PreviewState { seq: preview.seq + 1, ..default() },
+            _ => {}
+        }
         debug!(?event, "lane event");
-        match passenger.apply(&event) {
+        // Only a real change rebuilds the screen (hints may repeat per frame).
+        let mut updated = passenger.clone();
+        let reaction = updated.apply(&event);
+        if updated != *passenger {
+            *passenger = updated;
+        }
+        match reaction {
             Reaction::Stay => {}
             Reaction::Show(step) => next.set(UiStep(step)),
             Reaction::Reset => {
@@ -172,4 +271,25 @@ pub fn poll_lane(
             }
         }
     }
+}
+
+/// The passenger's "Back / Cancel": asks the lane to stop the transaction
+/// (it then records it as cancelled) and returns to the start screen.
+pub fn cancel_transaction(
+    control: Res<UiControl>,
+    mut passenger: ResMut<Passenger>,
+    mut countdown: ResMut<Countdown>,
+    mut next: ResMut<NextState<UiStep>>,
+) {
+    let asked = control.0.as_ref().is_some_and(|c| c.cancel());
+    info!(lane_asked = asked, "the passenger cancelled");
+    *passenger = Passenger { notice: Some(failure::CANCELLED), ..Passenger::default() };
+    countdown.step = None;
+    next.set(UiStep(Step::Welcome));
+}
+
+/// "Try again" on the timeout screen: back to the first step.
+pub fn retry_after_timeout(mut passenger: ResMut<Passenger>, mut next: ResMut<NextState<UiStep>>) {
+    *passenger = Passenger::default();
+    next.set(UiStep(Step::Passport));
 }

@@ -133,6 +133,42 @@ fn on_captured(captured: On<ScreenshotCaptured>, mut ctl: ResMut<ShotCtl>) {
     }
 }
 
+/// A synthetic camera frame for screenshots of the preview (drawn, not a
+/// photo of anyone): a head-and-shoulders silhouette for the face step, a
+/// phone showing a QR-like pattern for the declaration step.
+pub fn sample_frame(step: crate::lane::events::Step) -> RgbImage {
+    let (w, h) = (480u32, 360u32);
+    let mut img = RgbImage::from_fn(w, h, |_, y| {
+        let v = 150 + (y * 40 / h) as u8;
+        image::Rgb([v, v, v.saturating_add(10)])
+    });
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        if step == crate::lane::events::Step::Declaration {
+            let (pw, ph) = (110.0, 160.0);
+            if dx.abs() < pw && dy.abs() < ph {
+                *p = image::Rgb([30, 30, 30]);
+                let (qx, qy) = ((dx + 90.0) as i32, (dy + 90.0) as i32);
+                if (0..180).contains(&qx) && (0..180).contains(&qy) {
+                    let cell = ((qx / 12) * 7 + (qy / 12) * 13) % 5;
+                    let v = if cell < 2 { 20 } else { 245 };
+                    *p = image::Rgb([v, v, v]);
+                }
+            }
+        } else {
+            let head = (dx / 80.0).powi(2) + ((dy + 20.0) / 105.0).powi(2) <= 1.0;
+            let body = dy > 95.0 && (dx / 190.0).powi(2) + ((dy - 250.0) / 150.0).powi(2) <= 1.0;
+            if head {
+                *p = image::Rgb([205, 170, 140]);
+            } else if body {
+                *p = image::Rgb([60, 80, 120]);
+            }
+        }
+    }
+    img
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

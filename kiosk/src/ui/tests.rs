@@ -153,3 +153,157 @@ fn changing_language_retranslates() {
     app.update();
     assert_eq!(app.world().resource::<Texts>().current, Language::En);
 }
+
+fn finished(tx: &Sender<FlowEvent>, s: Step, code: &'static str) {
+    tx.send(FlowEvent::StepFinished {
+        transaction: "t1".into(),
+        step: s,
+        outcome: StepOutcome::Failed { code, detail: String::new() },
+        elapsed_ms: 1,
+    })
+    .unwrap();
+}
+
+fn count<C: Component>(app: &mut App) -> usize {
+    let world = app.world_mut();
+    world.query::<&C>().iter(world).count()
+}
+
+#[test]
+fn timed_steps_show_a_countdown_a_cancel_button_preview_and_hints() {
+    use super::view::{CancelButton, CountdownText, HintLine};
+    use crate::lane::events::{failure, guidance};
+    let (mut app, tx) = app(Language::Ja);
+    let t = Translator::load(&assets(), Language::Ja).unwrap();
+    started(&tx, Step::Face);
+    tx.send(FlowEvent::Deadline { transaction: "t1".into(), step: Step::Face, limit_ms: 45_000 }).unwrap();
+    let frame = std::sync::Arc::new(image::RgbImage::new(64, 48));
+    tx.send(FlowEvent::Preview { transaction: "t1".into(), step: Step::Face, frame }).unwrap();
+    tx.send(FlowEvent::Guidance { transaction: "t1".into(), step: Step::Face, hint: guidance::COME_CLOSER })
+        .unwrap();
+    app.update();
+    app.update();
+    assert_eq!(count::<CancelButton>(&mut app), 1);
+    assert!(shows(&mut app, &t.text("control-cancel")));
+    assert_eq!(count::<CountdownText>(&mut app), 1);
+    let countdown = format!("{}: 45 {}", t.text("countdown-label"), t.text("countdown-unit"));
+    assert!(shows(&mut app, &countdown), "{:?}", texts(&mut app));
+    assert!(shows(&mut app, &t.text("hint-come-closer")));
+    assert_eq!(count::<HintLine>(&mut app), 1);
+    assert!(app.world().resource::<super::model::PreviewState>().frame.is_some());
+    // The preview and the hint go with the step.
+    finished(&tx, Step::Face, failure::FACE_NOT_MATCHED);
+    app.update();
+    assert!(app.world().resource::<super::model::PreviewState>().frame.is_none());
+    assert_eq!(count::<HintLine>(&mut app), 0);
+    assert!(shows(&mut app, &t.text("error-face-not-matched")));
+}
+
+#[test]
+fn a_timeout_shows_its_screen_until_retried() {
+    use crate::lane::events::failure;
+    let (mut app, tx) = app(Language::En);
+    let t = Translator::load(&assets(), Language::En).unwrap();
+    started(&tx, Step::Declaration);
+    finished(&tx, Step::Declaration, failure::TIMED_OUT);
+    tx.send(FlowEvent::Idle).unwrap();
+    app.update();
+    assert!(shows(&mut app, &t.text("timeout-title")));
+    assert!(shows(&mut app, &t.text("timeout-retry")));
+    app.world_mut().run_system_cached(super::model::retry_after_timeout).unwrap();
+    app.update();
+    assert_eq!(step(&app), Step::Passport);
+    assert!(!shows(&mut app, &t.text("timeout-title")));
+}
+
+#[test]
+fn cancel_asks_the_lane_and_returns_to_the_start() {
+    use crate::lane::control::LaneControl;
+    use crate::lane::events::failure;
+    let (mut app, tx) = app(Language::En);
+    let t = Translator::load(&assets(), Language::En).unwrap();
+    let control = LaneControl::default();
+    app.insert_resource(super::model::UiControl(Some(control.clone())));
+    started(&tx, Step::Passport);
+    app.update();
+    // No transaction in the lane yet: the screen goes back, nothing to stop.
+    app.world_mut().run_system_cached(super::model::cancel_transaction).unwrap();
+    app.update();
+    assert_eq!(step(&app), Step::Welcome);
+    assert!(shows(&mut app, &t.text("welcome-cancelled")));
+    assert_eq!(control.interruption(), None);
+    // The lane reports a cancelled step: the start screen, with the note.
+    started(&tx, Step::Face);
+    app.update();
+    assert_eq!(step(&app), Step::Face);
+    finished(&tx, Step::Face, failure::CANCELLED);
+    tx.send(FlowEvent::Idle).unwrap();
+    app.update();
+    assert_eq!(step(&app), Step::Welcome);
+    assert!(shows(&mut app, &t.text("welcome-cancelled")));
+}
+
+#[test]
+fn every_failure_and_hint_has_text_in_every_language() {
+    use crate::lane::events::{failure, guidance};
+    for lang in Language::ALL {
+        let t = Translator::load(&assets(), lang).unwrap();
+        for code in guidance::ALL {
+            assert!(t.has(&format!("hint-{}", code.replace('_', "-"))), "{lang}: no text for hint {code}");
+        }
+        for code in failure::ALL {
+            assert!(t.has(&format!("error-{}", code.replace('_', "-"))), "{lang}: no text for {code}");
+        }
+        for k in ["control-cancel", "countdown-label", "countdown-unit", "timeout-title", "timeout-retry"] {
+            assert!(t.has(k), "{lang}: {k}");
+        }
+    }
+}
+
+#[test]
+fn preview_has_a_guide_and_is_mirrored_for_the_face() {
+    use super::view::{PREVIEW_SIZE, compose_preview};
+    let mut frame = image::RgbImage::new(40, 30);
+    frame.put_pixel(0, 15, image::Rgb([255, 0, 0]));
+    let face = compose_preview(Some(&frame), Some(Step::Face));
+    assert_eq!(face.dimensions(), PREVIEW_SIZE);
+    // The oval's guide line crosses the middle row left and right of centre.
+    let row: Vec<_> = (0..PREVIEW_SIZE.0).map(|x| face.get_pixel(x, PREVIEW_SIZE.1 / 2).0).collect();
+    assert!(row.iter().filter(|p| **p == [255, 255, 255, 255]).count() >= 8);
+    // Mirrored: the red pixel at the frame's left edge ends up on the right.
+    let red_x: Vec<u32> = (0..PREVIEW_SIZE.0)
+        .filter(|x| {
+            face.get_pixel(*x, PREVIEW_SIZE.1 / 2).0[0] > 100
+                && face.get_pixel(*x, PREVIEW_SIZE.1 / 2).0[1] < 50
+        })
+        .collect();
+    assert!(red_x.iter().all(|x| *x > PREVIEW_SIZE.0 / 2), "{red_x:?}");
+    assert_eq!(compose_preview(None, Some(Step::Declaration)).dimensions(), PREVIEW_SIZE);
+}
+
+#[test]
+fn screen_specs_drive_the_same_state_machine() {
+    use super::ScreenSpec;
+    use crate::lane::events::failure;
+    let spec = ScreenSpec { failure: Some(failure::CANCELLED), ..ScreenSpec::of(Step::Welcome) };
+    let mut p = Passenger::default();
+    for e in spec.events() {
+        p.apply(&e);
+    }
+    assert_eq!(p.notice, Some(failure::CANCELLED));
+    let spec = ScreenSpec { hint: Some("hold_still"), preview: true, ..ScreenSpec::of(Step::Face) };
+    let events = spec.events();
+    assert!(events.iter().any(|e| matches!(e, FlowEvent::Preview { .. })));
+}
+
+#[test]
+fn a_watch_list_hit_reads_like_a_random_check_and_is_not_a_second_line() {
+    let (mut app, tx) = app(Language::En);
+    let t = Translator::load(&assets(), Language::En).unwrap();
+    let decision = Decision::Referral(vec![ReasonCode::WatchList, ReasonCode::RandomSelection]);
+    tx.send(FlowEvent::Decided { transaction: "t1".into(), decision }).unwrap();
+    app.update();
+    assert!(shows(&mut app, &t.reason(ReasonCode::RandomSelection)));
+    let world = app.world_mut();
+    assert_eq!(world.query::<&ReasonLine>().iter(world).count(), 1);
+}
