@@ -30,6 +30,27 @@ pub struct KioskConfig {
     pub passage_time_limit_ms: u64,
     /// Frames tried per capture step before giving up.
     pub capture_attempts: u32,
+    /// Time limits of the passenger's steps in seconds (`[step_timeout_secs]`
+    /// with `passport`, `declaration`, `face`); a step out of time ends the
+    /// transaction as a referral (`lane::control`).
+    pub step_timeout_secs: crate::lane::control::StepTimeouts,
+    /// Risk watch list file of salted hashes (docs/watch-list.md; made with
+    /// `kiosk watchlist`). None: no watch list. A file that cannot be read
+    /// stops the lane from starting.
+    pub watch_list: Option<PathBuf>,
+    /// Audit setting, off by default: when a folder is given, the kiosk and
+    /// gate face captures are kept there as JPEGs, one sub-folder per
+    /// transaction (docs/privacy.md). Off: no face image or template is
+    /// written anywhere, and templates are deleted after passage.
+    pub audit_face_images: Option<PathBuf>,
+    /// Time after which the QR reader starts no further preparation stage
+    /// on a frame (the next frame is a better bet), ms.
+    pub qr_frame_budget_ms: u64,
+    /// A declaration code that fails verification is final once read the
+    /// same in `qr_votes_needed` of the last `qr_votes_window` frames (a
+    /// code that verifies needs one frame).
+    pub qr_votes_needed: usize,
+    pub qr_votes_window: usize,
 }
 
 impl Default for KioskConfig {
@@ -45,6 +66,12 @@ impl Default for KioskConfig {
             clearance_ttl_secs: 120,
             passage_time_limit_ms: 10_000,
             capture_attempts: 10,
+            step_timeout_secs: crate::lane::control::StepTimeouts::default(),
+            watch_list: None,
+            audit_face_images: None,
+            qr_frame_budget_ms: 250,
+            qr_votes_needed: 2,
+            qr_votes_window: 5,
         }
     }
 }
@@ -137,6 +164,12 @@ mod tests {
         assert_eq!(c.clearance_ttl_secs, KioskConfig::default().clearance_ttl_secs);
         assert!(toml::from_str::<KioskConfig>("no_such_field = 1").is_err());
         assert_eq!(c.trust_store().unwrap().len(), 1);
+        assert_eq!((c.watch_list.as_ref(), c.audit_face_images.as_ref()), (None, None));
+        let c: KioskConfig =
+            toml::from_str("watch_list = \"/etc/egate/watch.list\"\naudit_face_images = \"data/audit\"")
+                .unwrap();
+        assert_eq!(c.watch_list, Some(PathBuf::from("/etc/egate/watch.list")));
+        assert_eq!(c.audit_face_images, Some(PathBuf::from("data/audit")));
     }
 
     #[test]

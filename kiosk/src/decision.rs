@@ -45,6 +45,9 @@ pub enum ReasonCode {
     DeclarationInvalid,
     /// Selected for inspection at random.
     RandomSelection,
+    /// The document or its holder (name + date of birth) is on the risk
+    /// watch list. Shown to the passenger with the random-selection text.
+    WatchList,
 }
 
 impl ReasonCode {
@@ -66,10 +69,11 @@ impl ReasonCode {
             ReasonCode::DeclarationHolderMismatch => "declaration_holder_mismatch",
             ReasonCode::DeclarationInvalid => "declaration_invalid",
             ReasonCode::RandomSelection => "random_selection",
+            ReasonCode::WatchList => "watch_list",
         }
     }
 
-    pub const ALL: [ReasonCode; 16] = [
+    pub const ALL: [ReasonCode; 17] = [
         ReasonCode::ProhibitedArticles,
         ReasonCode::OverAllowance,
         ReasonCode::CommercialGoods,
@@ -86,6 +90,7 @@ impl ReasonCode {
         ReasonCode::DeclarationHolderMismatch,
         ReasonCode::DeclarationInvalid,
         ReasonCode::RandomSelection,
+        ReasonCode::WatchList,
     ];
 }
 
@@ -164,6 +169,8 @@ pub struct Findings {
     pub declaration: DeclarationFinding,
     pub face: FaceFinding,
     pub randomly_selected: bool,
+    /// The chip's DG1 matched a watch-list entry ([`crate::watch_list`]).
+    pub watch_list_hit: bool,
 }
 
 /// Green only when every finding is clean; otherwise every applicable reason,
@@ -197,6 +204,9 @@ pub fn decide(f: &Findings) -> Decision {
     if f.randomly_selected {
         reasons.push(ReasonCode::RandomSelection);
     }
+    if f.watch_list_hit {
+        reasons.push(ReasonCode::WatchList);
+    }
     reasons.sort();
     reasons.dedup();
     if reasons.is_empty() { Decision::Green } else { Decision::Referral(reasons) }
@@ -213,6 +223,7 @@ mod tests {
             declaration: DeclarationFinding::Valid { declared: vec![] },
             face: FaceFinding::Matched { score: 0.7 },
             randomly_selected: false,
+            watch_list_hit: false,
         }
     }
 
@@ -231,6 +242,7 @@ mod tests {
             },
             face: FaceFinding::NotMatched { score: 0.1 },
             randomly_selected: true,
+            watch_list_hit: true,
         };
         assert_eq!(
             decide(&f),
@@ -241,6 +253,7 @@ mod tests {
                 ReasonCode::DocumentExpired,
                 ReasonCode::DocumentNotAuthentic,
                 ReasonCode::RandomSelection,
+                ReasonCode::WatchList,
             ])
         );
     }
@@ -276,6 +289,8 @@ mod tests {
                 },
                 ReasonCode::ChipNotGenuine,
             ),
+            (Findings { randomly_selected: true, ..clean() }, ReasonCode::RandomSelection),
+            (Findings { watch_list_hit: true, ..clean() }, ReasonCode::WatchList),
         ];
         for (f, want) in cases {
             assert_eq!(decide(&f), Decision::Referral(vec![want]));

@@ -190,6 +190,21 @@ impl Translator {
         self.text(&Self::reason_key(r))
     }
 
+    /// The passenger's lines for a referral: one per reason, in order, each
+    /// text once. `watch_list` shares the random-selection text, so a
+    /// passenger with both sees one line, exactly as with random selection
+    /// alone.
+    pub fn reason_lines(&self, reasons: &[ReasonCode]) -> Vec<String> {
+        let mut lines: Vec<String> = Vec::new();
+        for r in reasons {
+            let t = self.reason(*r);
+            if !lines.contains(&t) {
+                lines.push(t);
+            }
+        }
+        lines
+    }
+
     /// Passenger message for a step failure code (`StepOutcome::Failed::code`):
     /// key `error-<code with - for _>`, falling back to `error-other` when no
     /// such key exists. Known codes: `chip_unreadable`, `qr_invalid`,
@@ -309,8 +324,21 @@ mod tests {
             let mut seen = BTreeSet::new();
             for r in ReasonCode::ALL {
                 assert!(t.has(&Translator::reason_key(r)), "{lang}: no text for {r}");
+                if r == ReasonCode::WatchList {
+                    // Deliberately the random-selection text: a watch-list hit
+                    // must look like a routine check to the passenger.
+                    assert_eq!(t.reason(r), t.reason(ReasonCode::RandomSelection), "{lang}");
+                    continue;
+                }
                 assert!(seen.insert(t.reason(r)), "{lang}: two reasons share a text");
             }
+            let both = [ReasonCode::OverAllowance, ReasonCode::RandomSelection, ReasonCode::WatchList];
+            let alone = [ReasonCode::OverAllowance, ReasonCode::RandomSelection];
+            assert_eq!(t.reason_lines(&both), t.reason_lines(&alone), "{lang}");
+            assert_eq!(
+                t.reason_lines(&[ReasonCode::WatchList]),
+                t.reason_lines(&[ReasonCode::RandomSelection])
+            );
         }
     }
 

@@ -21,3 +21,4 @@ pub mod qr;
 pub mod store;
 #[cfg(feature = "ui")]
 pub mod ui;
+pub mod watch_list;

@@ -62,8 +62,69 @@ enum Command {
         #[command(subcommand)]
         command: CameraCommand,
     },
+    /// The risk watch list: salted hashes of documents and persons
+    /// (docs/watch-list.md), so no plaintext list is needed on the kiosk.
+    Watchlist {
+        #[command(subcommand)]
+        command: WatchlistCommand,
+    },
     /// Print the default configuration as TOML.
     DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum WatchlistCommand {
+    /// Create an empty list with a fresh random salt.
+    New {
+        /// The list file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Hash entries and append them to a list. Without --document/--surname,
+    /// reads entries from stdin, one a line, tab-separated:
+    /// `document<TAB>NUMBER<TAB>STATE` or `person<TAB>SURNAME<TAB>GIVEN NAMES<TAB>DOB`
+    /// (keeps the plaintext out of the shell history).
+    Add {
+        #[arg(long)]
+        list: PathBuf,
+        #[command(flatten)]
+        entry: WatchlistEntryArgs,
+    },
+    /// Print the entry line for a salt without writing anything (to build a
+    /// list elsewhere).
+    Hash {
+        /// The list whose salt to use.
+        #[arg(long, conflicts_with = "salt", required_unless_present = "salt")]
+        list: Option<PathBuf>,
+        /// The salt, 64 hex digits.
+        #[arg(long)]
+        salt: Option<String>,
+        #[command(flatten)]
+        entry: WatchlistEntryArgs,
+    },
+    /// Check that a list loads; print how many entries it has.
+    Check {
+        #[arg(long)]
+        list: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct WatchlistEntryArgs {
+    /// Document number (with --state).
+    #[arg(long, requires = "state", conflicts_with_all = ["surname", "given_names", "dob"])]
+    document: Option<String>,
+    /// Issuing state of the document, ICAO code (e.g. UTO, D).
+    #[arg(long)]
+    state: Option<String>,
+    /// Surname as in the MRZ (with --dob; --given-names optional).
+    #[arg(long, requires = "dob")]
+    surname: Option<String>,
+    #[arg(long)]
+    given_names: Option<String>,
+    /// Date of birth: YYMMDD, YYYYMMDD or YYYY-MM-DD.
+    #[arg(long)]
+    dob: Option<String>,
 }
 
 #[cfg(feature = "camera")]
@@ -262,6 +323,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ui { command: UiCommand::Screenshot(args) } => kiosk::ui::cli::run_screenshot(args),
         #[cfg(feature = "camera")]
         Command::Camera { command: CameraCommand::List { open } } => camera_list(open),
+        Command::Watchlist { command } => watchlist(command),
         Command::DefaultConfig => {
             print!("{}", toml::to_string_pretty(&KioskConfig::default())?);
             Ok(())
@@ -463,6 +525,10 @@ fn qr_decode(config: &KioskConfig, images: &[PathBuf], trust: Option<&Path>, jso
             );
         } else {
             println!("{}: {verdict} (stage {}, {ms:.1} ms)", path.display(), stage.unwrap_or("none"));
+            if let Some(v) = &verified {
+                println!("  key {:08x}, valid {} to {}", v.key_id, v.issued_at, v.expires_at);
+                println!("  {}", serde_json::to_string(&v.declaration).unwrap_or_default());
+            }
         }
     }
     if failures > 0 {
@@ -657,6 +723,97 @@ fn face_eval(config: &KioskConfig, args: FaceEvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn watchlist_entries(args: &WatchlistEntryArgs) -> Result<Vec<kiosk::watch_list::Entry>> {
+    use kiosk::watch_list::Entry;
+    if let Some(number) = &args.document {
+        let state = args.state.clone().context("--document needs --state")?;
+        return Ok(vec![Entry::Document { number: number.clone(), state }]);
+    }
+    if let Some(surname) = &args.surname {
+        return Ok(vec![Entry::Person {
+            surname: surname.clone(),
+            given_names: args.given_names.clone().unwrap_or_default(),
+            date_of_birth: args.dob.clone().context("--surname needs --dob")?,
+        }]);
+    }
+    let mut out = Vec::new();
+    for (n, line) in std::io::stdin().lines().enumerate() {
+        let line = line.context("cannot read stdin")?;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        out.push(match f.as_slice() {
+            ["document", number, state] => Entry::Document { number: number.to_string(), state: state.to_string() },
+            ["person", surname, given, dob] => Entry::Person {
+                surname: surname.to_string(),
+                given_names: given.to_string(),
+                date_of_birth: dob.to_string(),
+            },
+            _ => bail!("stdin line {}: expected document<TAB>NUMBER<TAB>STATE or person<TAB>SURNAME<TAB>GIVEN<TAB>DOB", n + 1),
+        });
+    }
+    if out.is_empty() {
+        bail!("no entry given: use --document/--state, --surname/--dob, or lines on stdin");
+    }
+    Ok(out)
+}
+
+fn watchlist(command: WatchlistCommand) -> Result<()> {
+    use kiosk::watch_list::WatchList;
+    match command {
+        WatchlistCommand::New { out } => {
+            let list = WatchList::new_random();
+            let mut f =
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&out).with_context(|| {
+                    format!("cannot create {} (an existing list is never overwritten)", out.display())
+                })?;
+            std::io::Write::write_all(&mut f, list.to_text().as_bytes())?;
+            println!("created {} (empty; add entries with `kiosk watchlist add`)", out.display());
+        }
+        WatchlistCommand::Add { list: path, entry } => {
+            let list = WatchList::load(&path)?;
+            let entries = watchlist_entries(&entry)?;
+            let mut lines = String::new();
+            for e in &entries {
+                lines.push_str(&e.line(list.salt())?);
+                lines.push('\n');
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot append to {}", path.display()))?;
+            std::io::Write::write_all(&mut f, lines.as_bytes())?;
+            let after = WatchList::load(&path)?;
+            println!(
+                "added {} entr{}; {} now has {}",
+                entries.len(),
+                if entries.len() == 1 { "y" } else { "ies" },
+                path.display(),
+                after.len()
+            );
+        }
+        WatchlistCommand::Hash { list, salt, entry } => {
+            let salt: [u8; 32] = match (list, salt) {
+                (Some(p), _) => *WatchList::load(&p)?.salt(),
+                (None, Some(h)) => hex::decode(h.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .context("--salt must be 64 hex digits")?,
+                (None, None) => bail!("give --list or --salt"),
+            };
+            for e in watchlist_entries(&entry)? {
+                println!("{}", e.line(&salt)?);
+            }
+        }
+        WatchlistCommand::Check { list } => {
+            let l = WatchList::load(&list)?;
+            println!("{}: {} entries", list.display(), l.len());
+        }
+    }
+    Ok(())
+}
+
 #[cfg(feature = "sim")]
 fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     use kiosk::lane::sim::{Passenger, SimulatedScene};
@@ -686,6 +843,23 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     tracing::info!(folder = %csca_dir.display(), cscas = csca.len(), "passport trust anchors loaded");
     let store = kiosk::store::Store::open(&config.database)
         .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+    // Transactions a previous run left open (crash, power loss) are closed first.
+    for id in store.close_interrupted(&config.lane)? {
+        tracing::warn!(transaction = %id, "transaction left open by the previous run: closed as interrupted");
+    }
+    let watch_list = match &config.watch_list {
+        Some(path) => {
+            let list = kiosk::watch_list::WatchList::load(path).with_context(|| {
+                format!(
+                    "the watch list {} cannot be used; the lane does not start without it",
+                    path.display()
+                )
+            })?;
+            tracing::info!(entries = list.len(), "watch list loaded");
+            Some(list)
+        }
+        None => None,
+    };
     let scene = SimulatedScene::default();
     let matcher = face_matcher(&config)?;
     let gate = match &args.gate {
@@ -722,6 +896,11 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
         gate,
     };
     let mut lane = Lane::new(config.clone(), trust, store, devices);
+    // The UI's "Back / Cancel" and the step time limits (headless too).
+    let control = lane.control();
+    if let Some(list) = watch_list {
+        lane.set_watch_list(list);
+    }
     let (print_tx, print_rx) = mpsc::channel();
     lane.subscribe(print_tx);
     let printer = std::thread::spawn(move || kiosk::lane::printer::print_events(print_rx));
@@ -773,6 +952,7 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
                 "decision": kiosk_outcome.decision,
                 "face_score": kiosk_outcome.face_score,
                 "step_ms": kiosk_outcome.step_ms,
+                "interrupted": kiosk_outcome.interrupted.map(|i| i.code()),
                 "gate": gate_json,
             }));
         }
@@ -784,12 +964,16 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     if let Some(rx) = ui_rx {
         let lang = kiosk::i18n::Language::from_code(&args.lang)
             .with_context(|| format!("unknown language {:?}", args.lang))?;
-        let options =
-            kiosk::ui::UiOptions { language: lang, assets_dir: config.assets_dir.clone(), windowed: true };
+        let options = kiosk::ui::UiOptions {
+            language: lang,
+            assets_dir: config.assets_dir.clone(),
+            windowed: true,
+            control: Some(control.clone()),
+        };
         kiosk::ui::run(rx, options)?;
     }
     #[cfg(not(feature = "ui"))]
-    let _ = &args.lang;
+    let _ = (&args.lang, &control);
 
     let report = worker.join().map_err(|_| anyhow::anyhow!("the lane thread panicked"))??;
     let _ = printer.join();

@@ -186,6 +186,27 @@ impl Store {
         Ok(())
     }
 
+    /// Start-up: close the transactions this lane left open (the kiosk
+    /// stopped, crashed or lost power mid-passenger). Each gets the gate
+    /// result `interrupted` and a finish time; a decision already committed is
+    /// kept as it was, an undecided one stays without outcome. Clearances
+    /// (templates) are only ever in memory, so an interrupted passenger is
+    /// not recognised by the gate after the restart. Returns their ids.
+    pub fn close_interrupted(&self, lane: &str) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM transactions WHERE lane = ?1 AND finished_at_ms IS NULL ORDER BY started_at_ms")?
+            .query_map([lane], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE transactions SET gate_result = 'interrupted', finished_at_ms = ?2
+             WHERE lane = ?1 AND finished_at_ms IS NULL",
+            params![lane, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
     pub fn record_gate_event(
         &self,
         lane: &str,
@@ -254,6 +275,36 @@ mod tests {
         assert_eq!(s.next_passage_id().unwrap(), 2);
         s.finish_transaction("t1", "passage_completed").unwrap();
         assert!(s.transaction("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn open_transactions_are_closed_as_interrupted_on_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.sqlite");
+        {
+            let s = Store::open(&path).unwrap();
+            s.begin_transaction("done", "lane-1").unwrap();
+            s.record_decision("done", &Decision::Green, Some(0.8), None, &serde_json::json!({})).unwrap();
+            s.finish_transaction("done", "passage_completed").unwrap();
+            s.begin_transaction("decided", "lane-1").unwrap();
+            s.record_decision("decided", &Decision::Green, Some(0.8), None, &serde_json::json!({})).unwrap();
+            s.begin_transaction("undecided", "lane-1").unwrap();
+            s.begin_transaction("other-lane", "lane-2").unwrap();
+            // Dropped without closing anything, as a crash would.
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.close_interrupted("lane-1").unwrap(),
+            vec!["decided".to_string(), "undecided".to_string()]
+        );
+        let get = |id: &str| s.transaction(id).unwrap().unwrap();
+        assert_eq!(get("done").gate_result.as_deref(), Some("passage_completed"));
+        assert_eq!(get("decided").outcome.as_deref(), Some("green"));
+        assert_eq!(get("decided").gate_result.as_deref(), Some("interrupted"));
+        assert_eq!(get("undecided").outcome, None);
+        assert_eq!(get("undecided").gate_result.as_deref(), Some("interrupted"));
+        assert_eq!(get("other-lane").gate_result, None, "another lane's records are its own");
+        assert!(s.close_interrupted("lane-1").unwrap().is_empty());
     }
 
     #[test]

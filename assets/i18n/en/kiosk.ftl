@@ -76,3 +76,27 @@ reason-chip-not-genuine = The passport chip could not be verified as genuine.
 reason-declaration-holder-mismatch = The declaration belongs to a different passport.
 reason-declaration-invalid = The declaration QR code is not valid.
 reason-random-selection = You have been selected for a routine check.
+# Same text as random selection: the passenger must not learn of the watch list.
+reason-watch-list = { reason-random-selection }
+
+## Step time limits, cancel, timeout (lane::control)
+control-cancel = Back / Cancel
+countdown-label = Time left
+countdown-unit = s
+timeout-title = Time is up
+timeout-instruction = The step was not finished in time. Please touch "Try again" to start again, or go to the staffed inspection desk.
+timeout-retry = Try again
+welcome-cancelled = Your check was cancelled. You can start again at any time.
+error-document-unknown = This document cannot be read here. Please place your passport (with an IC chip) on the reader, photo page down.
+error-timed-out = The time for this step is up.
+error-cancelled = Your check was cancelled.
+
+## Capture guidance (lane::events::guidance)
+preview-label = Camera
+hint-look-at-camera = Please look straight at the camera.
+hint-come-closer = Please come a little closer.
+hint-remove-sunglasses = Please remove your sunglasses or mask.
+hint-one-person = Only one person in front of the camera, please.
+hint-more-light = It is too dark. Please face the light.
+hint-hold-still = Please hold still.
+hint-hold-qr-steady = Please hold the QR code steady in the frame.

@@ -75,3 +75,27 @@ reason-chip-not-genuine = 旅券のICチップが正規のものであること�
 reason-declaration-holder-mismatch = 申告は別のパスポートのものです。
 reason-declaration-invalid = 申告のQRコードが無効です。
 reason-random-selection = 無作為に検査の対象に選ばれました。
+# Same text as random selection: the passenger must not learn of the watch list.
+reason-watch-list = { reason-random-selection }
+
+## Step time limits, cancel, timeout (lane::control)
+control-cancel = 戻る / 中止
+countdown-label = 残り時間
+countdown-unit = 秒
+timeout-title = 時間切れです
+timeout-instruction = 時間内に手続きが終わりませんでした。「もう一度」にタッチしてやり直すか、有人の検査台へお進みください。
+timeout-retry = もう一度
+welcome-cancelled = 手続きを中止しました。いつでもやり直せます。
+error-document-unknown = この書類はここでは読み取れません。ICパスポートを写真のページを下にして読み取り機に置いてください。
+error-timed-out = この手続きの時間が過ぎました。
+error-cancelled = 手続きを中止しました。
+
+## Capture guidance (lane::events::guidance)
+preview-label = カメラ
+hint-look-at-camera = カメラをまっすぐ見てください。
+hint-come-closer = もう少し近づいてください。
+hint-remove-sunglasses = サングラスやマスクを外してください。
+hint-one-person = カメラの前にはお一人でお立ちください。
+hint-more-light = 暗すぎます。明るい方を向いてください。
+hint-hold-still = そのまま動かないでください。
+hint-hold-qr-steady = QRコードを枠の中で動かさないでください。

@@ -75,3 +75,27 @@ reason-chip-not-genuine = 여권 칩이 진본인지 확인할 수 없습니다.
 reason-declaration-holder-mismatch = 신고서가 다른 여권의 것입니다.
 reason-declaration-invalid = 신고 QR 코드가 유효하지 않습니다.
 reason-random-selection = 무작위 검사 대상으로 선정되었습니다.
+# Same text as random selection: the passenger must not learn of the watch list.
+reason-watch-list = { reason-random-selection }
+
+## Step time limits, cancel, timeout (lane::control)
+control-cancel = 뒤로 / 취소
+countdown-label = 남은 시간
+countdown-unit = 초
+timeout-title = 시간이 초과되었습니다
+timeout-instruction = 제한 시간 안에 단계를 마치지 못했습니다. "다시 시도"를 눌러 다시 시작하거나 유인 검사대로 가 주십시오.
+timeout-retry = 다시 시도
+welcome-cancelled = 검사가 취소되었습니다. 언제든지 다시 시작할 수 있습니다.
+error-document-unknown = 이 서류는 여기에서 읽을 수 없습니다. 전자여권(IC 칩)을 사진 면이 아래로 가게 판독기에 올려 주십시오.
+error-timed-out = 이 단계의 시간이 초과되었습니다.
+error-cancelled = 검사가 취소되었습니다.
+
+## Capture guidance (lane::events::guidance)
+preview-label = 카메라
+hint-look-at-camera = 카메라를 똑바로 봐 주십시오.
+hint-come-closer = 조금 더 가까이 와 주십시오.
+hint-remove-sunglasses = 선글라스나 마스크를 벗어 주십시오.
+hint-one-person = 카메라 앞에는 한 분만 서 주십시오.
+hint-more-light = 너무 어둡습니다. 밝은 쪽을 봐 주십시오.
+hint-hold-still = 움직이지 말고 잠시 기다려 주십시오.
+hint-hold-qr-steady = QR 코드를 틀 안에서 흔들리지 않게 들어 주십시오.

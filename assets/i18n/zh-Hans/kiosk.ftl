@@ -75,3 +75,27 @@ reason-chip-not-genuine = 无法确认护照芯片为真。
 reason-declaration-holder-mismatch = 该申报属于另一本护照。
 reason-declaration-invalid = 申报二维码无效。
 reason-random-selection = 您被随机选中接受检查。
+# Same text as random selection: the passenger must not learn of the watch list.
+reason-watch-list = { reason-random-selection }
+
+## Step time limits, cancel, timeout (lane::control)
+control-cancel = 返回 / 取消
+countdown-label = 剩余时间
+countdown-unit = 秒
+timeout-title = 时间已到
+timeout-instruction = 此步骤未能在规定时间内完成。请触摸"重试"重新开始，或前往有人工作的检查台。
+timeout-retry = 重试
+welcome-cancelled = 您的检查已取消。您可以随时重新开始。
+error-document-unknown = 此处无法读取该证件。请将您的电子护照（带IC芯片）照片页朝下放在读取器上。
+error-timed-out = 此步骤的时间已到。
+error-cancelled = 您的检查已取消。
+
+## Capture guidance (lane::events::guidance)
+preview-label = 摄像头
+hint-look-at-camera = 请直视摄像头。
+hint-come-closer = 请再靠近一点。
+hint-remove-sunglasses = 请摘下墨镜或口罩。
+hint-one-person = 摄像头前请只站一人。
+hint-more-light = 光线太暗。请面向光源。
+hint-hold-still = 请保持不动。
+hint-hold-qr-steady = 请将二维码稳定地保持在框内。

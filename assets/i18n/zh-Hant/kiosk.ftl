@@ -75,3 +75,27 @@ reason-chip-not-genuine = 無法確認護照晶片為真。
 reason-declaration-holder-mismatch = 此申報屬於另一本護照。
 reason-declaration-invalid = 申報QR碼無效。
 reason-random-selection = 您被隨機選中接受檢查。
+# Same text as random selection: the passenger must not learn of the watch list.
+reason-watch-list = { reason-random-selection }
+
+## Step time limits, cancel, timeout (lane::control)
+control-cancel = 返回 / 取消
+countdown-label = 剩餘時間
+countdown-unit = 秒
+timeout-title = 時間已到
+timeout-instruction = 此步驟未能在規定時間內完成。請觸碰「重試」重新開始，或前往有人服務的檢查台。
+timeout-retry = 重試
+welcome-cancelled = 您的檢查已取消。您可以隨時重新開始。
+error-document-unknown = 此處無法讀取該證件。請將您的電子護照（含IC晶片）照片頁朝下放在讀取器上。
+error-timed-out = 此步驟的時間已到。
+error-cancelled = 您的檢查已取消。
+
+## Capture guidance (lane::events::guidance)
+preview-label = 攝影機
+hint-look-at-camera = 請直視攝影機。
+hint-come-closer = 請再靠近一點。
+hint-remove-sunglasses = 請摘下太陽眼鏡或口罩。
+hint-one-person = 攝影機前請只站一人。
+hint-more-light = 光線太暗。請面向光源。
+hint-hold-still = 請保持不動。
+hint-hold-qr-steady = 請將QR碼穩定地保持在框內。

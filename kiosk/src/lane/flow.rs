@@ -8,7 +8,9 @@ use gate_controller::link::{Direction, GateEvent, GateLink};
 use image::RgbImage;
 use tracing::{info, warn};
 
+use super::audit::FaceAudit;
 use super::clock;
+use super::control::{GuardedCamera, Interrupt, LaneControl, preview_frame};
 use super::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, failure};
 use super::gate_station::Clearances;
 use crate::camera::{Camera, CameraError};
@@ -21,6 +23,7 @@ use crate::face::{FaceError, FaceMatcher, FaceTemplate};
 use crate::passport::{PassportError, PassportRead, PassportReader};
 use crate::qr;
 use crate::store::{Store, StoreError};
+use crate::watch_list::WatchList;
 
 /// The devices of one lane, each behind its trait.
 pub struct LaneDevices {
@@ -47,6 +50,9 @@ pub struct KioskOutcome {
     pub decision: Decision,
     pub face_score: Option<f32>,
     pub step_ms: BTreeMap<&'static str, u64>,
+    /// Set when the passenger cancelled or a step ran out of time: the
+    /// decision is then a referral and the record's result says which.
+    pub interrupted: Option<Interrupt>,
 }
 
 /// What happened at the gate.
@@ -71,13 +77,29 @@ pub struct Lane {
     devices: LaneDevices,
     clearances: Clearances,
     observers: Vec<Sender<FlowEvent>>,
+    /// Cancel requests and step time limits, shared with the UI.
+    control: LaneControl,
     counter: u64,
     rng_state: u64,
+    /// Risk watch list (hashes only); None: no list configured.
+    watch_list: Option<WatchList>,
+    /// Audit setting for face images; None (the default): nothing kept.
+    face_audit: Option<FaceAudit>,
 }
 
 impl Lane {
-    pub fn new(config: KioskConfig, trust: TrustStore, store: Store, devices: LaneDevices) -> Lane {
+    pub fn new(config: KioskConfig, trust: TrustStore, store: Store, mut devices: LaneDevices) -> Lane {
         let seed = crate::store::now_ms() as u64 | 1;
+        let face_audit = FaceAudit::install(
+            config.audit_face_images.as_deref(),
+            &mut devices.face_camera,
+            &mut devices.gate_camera,
+        );
+        let control = LaneControl::new(config.step_timeout_secs);
+        // Capture loops of timed steps end at their next frame once the step
+        // is cancelled or out of time.
+        devices.qr_scanner = GuardedCamera::wrap(devices.qr_scanner, control.clone());
+        devices.face_camera = GuardedCamera::wrap(devices.face_camera, control.clone());
         Lane {
             config,
             trust,
@@ -85,13 +107,36 @@ impl Lane {
             devices,
             clearances: Clearances::default(),
             observers: Vec::new(),
+            control,
             counter: 0,
             rng_state: seed,
+            watch_list: None,
+            face_audit,
         }
+    }
+
+    /// Check every chip read against this watch list from now on.
+    pub fn set_watch_list(&mut self, list: WatchList) {
+        self.watch_list = Some(list);
     }
 
     pub fn subscribe(&mut self, tx: Sender<FlowEvent>) {
         self.observers.push(tx);
+    }
+
+    /// The handle controllers (UI, headless mode, tests) cancel through.
+    pub fn control(&self) -> LaneControl {
+        self.control.clone()
+    }
+
+    /// Sends a downscaled copy of a camera frame to the observers, for the
+    /// on-screen preview of `step`; never stored or logged.
+    fn emit_preview(&mut self, step: Step, frame: &RgbImage) {
+        let Some(transaction) = self.control.transaction().filter(|_| !self.observers.is_empty()) else {
+            return;
+        };
+        let frame = std::sync::Arc::new(preview_frame(frame));
+        self.emit(FlowEvent::Preview { transaction, step, frame });
     }
 
     pub fn store(&self) -> &Store {
@@ -140,9 +185,29 @@ impl Lane {
         times: &mut BTreeMap<&'static str, u64>,
         f: impl FnOnce(&mut Self) -> Result<T, (&'static str, String)>,
     ) -> Result<T, (&'static str, String)> {
+        // After a cancel or a timeout the remaining steps are skipped, unseen.
+        if let Some(stop) = self.control.stopped() {
+            return Err((stop.code(), "skipped: the transaction was stopped".into()));
+        }
         self.emit(FlowEvent::StepStarted { transaction: tx.to_string(), step });
+        if let Some(limit) = self.control.begin_step(step) {
+            let limit_ms = limit.as_millis() as u64;
+            self.emit(FlowEvent::Deadline { transaction: tx.to_string(), step, limit_ms });
+        }
         let start = Instant::now();
-        let r = f(self);
+        let r = match self.control.interruption() {
+            Some(i) => Err((i.code(), "stopped before the step started".into())),
+            None => f(self),
+        };
+        // A cancel wins over any result (a captured template is dropped,
+        // zeroed); a timeout only over a failure: a result that arrived is used.
+        let r = match (self.control.end_step(), r) {
+            (Some(Interrupt::Cancelled), _) => Err((failure::CANCELLED, "the passenger cancelled".into())),
+            (Some(Interrupt::TimedOut), Err((_, detail))) => {
+                Err((failure::TIMED_OUT, format!("the step's time limit passed ({detail})")))
+            }
+            (_, r) => r,
+        };
         let elapsed_ms = start.elapsed().as_millis() as u64;
         times.insert(step.as_str(), elapsed_ms);
         let outcome = match &r {
@@ -162,6 +227,7 @@ impl Lane {
     pub fn process_kiosk(&mut self) -> Result<KioskOutcome, LaneError> {
         let tx = self.new_transaction_id();
         self.store.begin_transaction(&tx, &self.config.lane)?;
+        self.control.begin_transaction(&tx);
         let mut times = BTreeMap::new();
         info!(transaction = %tx, lane = %self.config.lane, "passenger arrived");
         let _ = self.step(&tx, Step::Welcome, &mut times, |_| Ok(()));
@@ -170,6 +236,7 @@ impl Lane {
         let passport = self.step(&tx, Step::Passport, &mut times, |lane| {
             lane.read_passport().map_err(|e| match e {
                 PassportError::ReaderUnavailable(_) => (failure::READER_UNAVAILABLE, e.to_string()),
+                PassportError::PageMrz(_) => (failure::DOCUMENT_UNKNOWN, e.to_string()),
                 _ => (failure::CHIP_UNREADABLE, e.to_string()),
             })
         });
@@ -179,8 +246,9 @@ impl Lane {
         };
 
         // 2. Declaration QR code.
+        let mut qr_stats = QrStats::default();
         let declaration = self.step(&tx, Step::Declaration, &mut times, |lane| {
-            let v = lane.read_declaration().map_err(|e| match e {
+            let v = lane.read_declaration(&mut qr_stats).map_err(|e| match e {
                 DeclarationReadError::Camera(_) => (failure::CAMERA_UNAVAILABLE, e.to_string()),
                 _ => (failure::QR_INVALID, e.to_string()),
             })?;
@@ -198,6 +266,9 @@ impl Lane {
             }
             Ok(v)
         });
+        // The QR decode latency goes with the step times to the store.
+        times.insert("qr_decode_ms", qr_stats.decode.as_millis() as u64);
+        times.insert("qr_frames", u64::from(qr_stats.frames));
         let declaration_finding = match &declaration {
             Ok(v) => DeclarationFinding::Valid { declared: v.declaration.referral_reasons() },
             Err((failure::QR_NOT_YOURS, _)) => DeclarationFinding::HolderMismatch,
@@ -255,9 +326,33 @@ impl Lane {
                 warn!(transaction = %tx, "{}", a.passive.summary());
             }
         }
-        let findings =
-            Findings { document, authenticity, declaration: declaration_finding, face, randomly_selected };
+        // Risk: the chip's DG1 (read and passively authenticated above)
+        // against the hashed watch list. Logged without names or numbers.
+        let watch_list_hit = match (&self.watch_list, &passport) {
+            (Some(list), Some(p)) => match list.check(&p.chip_mrz) {
+                Some(kind) => {
+                    warn!(transaction = %tx, entry = kind.as_str(), "watch list hit");
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        let findings = Findings {
+            document,
+            authenticity,
+            declaration: declaration_finding,
+            face,
+            randomly_selected,
+            watch_list_hit,
+        };
         let decision = decision::decide(&findings);
+        let stopped = self.control.stopped();
+        self.control.end_transaction();
+        if let Some(stop) = stopped {
+            let access = passport.as_ref().map(|p| p.access);
+            return self.end_stopped(&tx, stop, decision, face_score, access, times);
+        }
         self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Result });
         let step_json = serde_json::to_value(&times).unwrap_or_default();
         self.store.record_decision(
@@ -268,6 +363,9 @@ impl Lane {
             &step_json,
         )?;
         info!(transaction = %tx, green = decision.is_green(), reasons = ?decision.reasons(), ?face_score, "decided");
+        if let Some(audit) = &self.face_audit {
+            audit.keep(&audit.kiosk, &tx, "kiosk-face");
+        }
         self.emit(FlowEvent::Decided { transaction: tx.clone(), decision: decision.clone() });
 
         if decision.is_green() {
@@ -283,20 +381,56 @@ impl Lane {
         }
         // A referred passenger's live template is dropped (zeroed) here.
         drop(live_template);
-        Ok(KioskOutcome { transaction: tx, decision, face_score, step_ms: times })
+        Ok(KioskOutcome { transaction: tx, decision, face_score, step_ms: times, interrupted: None })
     }
 
+    /// A cancelled or timed-out transaction: recorded as a referral (never
+    /// green) with the result `cancelled` / `timed_out`; no `Decided` event
+    /// (the screen shows the timeout, or the start after a cancel), nothing
+    /// enrolled, the declaration not claimed.
+    fn end_stopped(
+        &mut self,
+        tx: &str,
+        stop: Interrupt,
+        decision: Decision,
+        face_score: Option<f32>,
+        access: Option<&'static str>,
+        times: BTreeMap<&'static str, u64>,
+    ) -> Result<KioskOutcome, LaneError> {
+        let decision = if decision.is_green() { Decision::Referral(Vec::new()) } else { decision };
+        let step_json = serde_json::to_value(&times).unwrap_or_default();
+        self.store.record_decision(tx, &decision, face_score, access, &step_json)?;
+        self.store.finish_transaction(tx, stop.code())?;
+        info!(transaction = %tx, result = stop.code(), "transaction stopped; referred, nothing enrolled");
+        Ok(KioskOutcome {
+            transaction: tx.to_string(),
+            decision,
+            face_score,
+            step_ms: times,
+            interrupted: Some(stop),
+        })
+    }
+
+    /// Waits for a document while the step has time left (at least
+    /// `capture_attempts` tries), until a cancel request.
     fn read_passport(&mut self) -> Result<PassportRead, PassportError> {
         let mut last = PassportError::NoDocument;
-        for _ in 0..self.config.capture_attempts.max(1) {
+        let mut tries = 0;
+        loop {
+            tries += 1;
             match self.devices.passport_reader.read() {
                 Ok(p) => return Ok(p),
-                Err(PassportError::NoDocument) => std::thread::sleep(Duration::from_millis(50)),
+                Err(PassportError::NoDocument) => {}
                 Err(e) => {
                     last = e;
                     break;
                 }
             }
+            let time_left = self.control.time_left().is_some_and(|t| !t.is_zero());
+            if self.control.should_stop() || (!time_left && tries >= self.config.capture_attempts.max(1)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         Err(last)
     }
@@ -307,21 +441,29 @@ impl Lane {
     /// valid Ed25519 signature); a declaration code that fails verification
     /// is final only once the same text was read in 2 of the last 5 frames
     /// ([`qr::Votes`]), so a single misread frame never refers anyone. Other
-    /// codes in view (a boarding pass) are ignored. The decode latency is
-    /// logged with the result.
-    fn read_declaration(&mut self) -> Result<VerifiedDeclaration, DeclarationReadError> {
+    /// codes in view (a boarding pass) are ignored. The decode latency and
+    /// frames are logged with the result and left in `stats` (the step times
+    /// record them as `qr_decode_ms` and `qr_frames`). The frame budget and
+    /// the vote come from the configuration (`qr_frame_budget_ms`,
+    /// `qr_votes_needed` of `qr_votes_window`).
+    fn read_declaration(&mut self, stats: &mut QrStats) -> Result<VerifiedDeclaration, DeclarationReadError> {
         let attempts = self.config.capture_attempts.max(1);
-        let reader = qr::Reader { budget: Some(QR_FRAME_BUDGET), ..qr::Reader::for_declarations() };
-        let mut votes = qr::Votes::default();
+        let budget = QR_FRAME_BUDGET.min(Duration::from_millis(self.config.qr_frame_budget_ms));
+        let reader = qr::Reader { budget: Some(budget), ..qr::Reader::for_declarations() };
+        let mut votes = qr::Votes::new(self.config.qr_votes_needed, self.config.qr_votes_window);
         let mut refused: Vec<(String, PayloadError)> = Vec::new();
-        let mut stats = QrStats::default();
+        *stats = QrStats::default();
         let mut last = DeclarationReadError::NoCode;
         for _ in 0..attempts {
+            if self.control.should_stop() {
+                break;
+            }
             let frame = match self.devices.qr_scanner.capture() {
                 Ok(f) => f,
                 Err(CameraError::NoFrame) => continue,
                 Err(e) => return Err(DeclarationReadError::Camera(e)),
             };
+            self.emit_preview(Step::Declaration, &frame);
             let scan = reader.read(&frame);
             stats.add(&scan);
             let declarations: Vec<String> =
@@ -417,11 +559,17 @@ impl Lane {
         let threshold = self.devices.face_matcher.threshold();
         let Some(m) = self.clearances.best_match(&probe, threshold) else {
             info!("gate camera: face matches no active clearance");
+            if let Some(audit) = &self.face_audit {
+                audit.discard(&audit.gate);
+            }
             self.store.record_gate_event(&self.config.lane, None, None, "not_recognised", None)?;
             return Ok(GateOutcome::NotRecognised);
         };
         drop(probe);
         let tx = m.transaction;
+        if let Some(audit) = &self.face_audit {
+            audit.keep(&audit.gate, &tx, "gate-face");
+        }
         self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Gate });
         let passage_id = self.store.next_passage_id()?;
         self.store.set_passage(&tx, passage_id)?;
@@ -535,9 +683,9 @@ fn document_finding(p: &PassportRead) -> DocumentFinding {
     }
 }
 
-/// Time after which the QR reader starts no further preparation stage on a
-/// frame: the next frame is a better bet than the slowest stages.
-const QR_FRAME_BUDGET: Duration = Duration::from_millis(250);
+/// Upper bound on the configured QR frame budget (`qr_frame_budget_ms`): a
+/// configuration cannot make one frame hold the lane longer than this.
+const QR_FRAME_BUDGET: Duration = Duration::from_millis(1_000);
 
 /// Decode latency of one declaration read, for the log.
 #[derive(Debug, Default)]

@@ -2,9 +2,12 @@
 //!
 //! [`Lane`] owns the devices (behind their traits), the store and the
 //! clearances. It runs on a worker thread; observers (UI, console printer)
-//! receive [`events::FlowEvent`]s and never call back into it.
+//! receive [`events::FlowEvent`]s and never call back into it; the only way
+//! back in is [`control::LaneControl`] (cancel, step time limits).
 
+pub mod audit;
 pub mod clock;
+pub mod control;
 pub mod events;
 mod flow;
 pub mod gate_station;

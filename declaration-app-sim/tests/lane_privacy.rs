@@ -1,0 +1,166 @@
+//! A whole lane in process: generated passengers (real photos, real chip
+//! images, signed QR codes) on the simulated devices, OpenCV face matching,
+//! and the real gate protocol over a pty to the simulated gate controller
+//! serving in a thread. Checks that the lane holds face templates only while
+//! a clearance is waiting, and none after passage or expiry.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use declaration_app_sim::population::{Generator, Scenario};
+use gate_controller::link::{GateLink, LinkConfig};
+use gate_controller::sim::{PtyChannel, SimConfig};
+use kiosk::camera::virtual_camera::VirtualCamera;
+use kiosk::config::KioskConfig;
+use kiosk::decision::ReasonCode;
+use kiosk::declaration::payload::{DEMO_SERVICE_KEY_SEED, signing_key_from_seed};
+use kiosk::lane::sim::{Passenger, SimulatedScene};
+use kiosk::lane::{GateOutcome, Lane, LaneDevices};
+use kiosk::passport::sim::SimulatedPassportReader;
+use kiosk::store::Store;
+use kiosk::watch_list::{Entry, WatchList};
+
+fn assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
+}
+
+fn passengers(dir: &Path, scenarios: &[Scenario], seed: u64) -> Vec<Passenger> {
+    let key = signing_key_from_seed(DEMO_SERVICE_KEY_SEED);
+    let mut g = Generator::new(&assets().join("photos"), &key, seed, kiosk::lane::clock::unix_now());
+    for (i, s) in scenarios.iter().enumerate() {
+        let id = format!("p{:04}", i + 1);
+        g.passenger(&dir.join(&id), &id, *s).unwrap();
+    }
+    g.export_trust(&dir.join("trust")).unwrap();
+    Passenger::load_all(dir).unwrap()
+}
+
+/// The simulated gate controller on a pty, serving in a thread.
+struct Gate {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    device: String,
+}
+
+impl Gate {
+    fn start() -> Gate {
+        let mut channel = PtyChannel::open().unwrap();
+        let device = channel.slave_path().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let _ = gate_controller::sim::serve(&mut channel, &SimConfig::default(), &s, |_| {});
+        });
+        Gate { stop, thread: Some(thread), device }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lane(dir: &Path, config: KioskConfig, gate: Option<&Gate>) -> (Lane, SimulatedScene) {
+    let scene = SimulatedScene::default();
+    let csca = kiosk::passport::trust::TrustStore::load_dir(dir.join("trust")).unwrap();
+    let matcher =
+        kiosk::face::opencv_backend::OpenCvFaceMatcher::load(&assets().join("models"), config.face_threshold)
+            .unwrap();
+    let devices = LaneDevices {
+        passport_reader: Box::new(SimulatedPassportReader::new(scene.passport_slot.clone(), Arc::new(csca))),
+        qr_scanner: Box::new(VirtualCamera::with_feed("qr", 0, scene.qr_scanner.clone())),
+        face_camera: Box::new(VirtualCamera::with_feed("face", 0, scene.face_camera.clone())),
+        gate_camera: Box::new(VirtualCamera::with_feed("gate", 0, scene.gate_camera.clone())),
+        face_matcher: Box::new(matcher),
+        gate: gate.map(|g| GateLink::connect(&g.device, LinkConfig::default()).unwrap()),
+    };
+    let store = Store::open(&dir.join("kiosk.sqlite")).unwrap();
+    let trust = config.trust_store().unwrap();
+    (Lane::new(config, trust, store, devices), scene)
+}
+
+#[test]
+fn face_templates_are_gone_after_passage_and_after_clearance_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = passengers(dir.path(), &[Scenario::Green, Scenario::DeclaresGoods, Scenario::Green], 51);
+    let gate = Gate::start();
+    let config = KioskConfig {
+        assets_dir: assets(),
+        clearance_ttl_secs: 1,
+        capture_attempts: 3,
+        ..KioskConfig::default()
+    };
+    let (mut lane, scene) = lane(dir.path(), config, Some(&gate));
+    assert_eq!(lane.active_clearances(), 0);
+
+    // Green: one clearance (one live template) until the passage ends.
+    scene.present_at_kiosk(&people[0]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    assert!(k.decision.is_green(), "{:?}", k.decision);
+    assert_eq!(lane.active_clearances(), 1);
+    scene.walk_to_gate(&people[0]).unwrap();
+    let g = lane.process_gate().unwrap();
+    scene.leave_gate();
+    assert!(matches!(g, GateOutcome::Passed { .. }), "{g:?}");
+    assert_eq!(lane.active_clearances(), 0, "a template outlived the passage");
+    let rec = lane.store().transaction(&k.transaction).unwrap().unwrap();
+    assert_eq!(rec.gate_result.as_deref(), Some("passage_completed"));
+
+    // Referred: no clearance is ever made.
+    scene.present_at_kiosk(&people[1]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    scene.leave_kiosk();
+    assert_eq!(k.decision.reasons(), &[ReasonCode::OverAllowance]);
+    assert_eq!(lane.active_clearances(), 0);
+
+    // Green, but never comes to the gate: the clearance expires and its
+    // template goes with it.
+    scene.present_at_kiosk(&people[2]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    scene.leave_kiosk();
+    assert!(k.decision.is_green(), "{:?}", k.decision);
+    assert_eq!(lane.active_clearances(), 1);
+    std::thread::sleep(Duration::from_millis(1200));
+    let g = lane.process_gate().unwrap();
+    assert_eq!(g, GateOutcome::NotRecognised);
+    assert_eq!(lane.active_clearances(), 0, "an expired clearance kept its template");
+    let rec = lane.store().transaction(&k.transaction).unwrap().unwrap();
+    assert_eq!(rec.gate_result.as_deref(), Some("clearance_expired"));
+}
+
+#[test]
+fn the_lane_checks_the_chip_against_the_watch_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = passengers(dir.path(), &[Scenario::Green, Scenario::Green], 52);
+    let config = KioskConfig { assets_dir: assets(), capture_attempts: 3, ..KioskConfig::default() };
+    let (mut lane, scene) = lane(dir.path(), config, None);
+    let mut list = WatchList::new_random();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(people[0].dir.join("declaration.json")).unwrap()).unwrap();
+    let h = &doc["holder"];
+    list.add(&Entry::Person {
+        surname: h["surname"].as_str().unwrap().into(),
+        given_names: h["given_names"].as_str().unwrap().into(),
+        date_of_birth: h["date_of_birth"].as_str().unwrap().into(),
+    })
+    .unwrap();
+    lane.set_watch_list(list);
+
+    scene.present_at_kiosk(&people[0]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    scene.leave_kiosk();
+    assert_eq!(k.decision.reasons(), &[ReasonCode::WatchList]);
+    assert_eq!(lane.active_clearances(), 0);
+    let rec = lane.store().transaction(&k.transaction).unwrap().unwrap();
+    assert_eq!(rec.reasons, vec![ReasonCode::WatchList]);
+
+    scene.present_at_kiosk(&people[1]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    assert!(k.decision.is_green(), "{:?}", k.decision);
+}
