@@ -11,6 +11,7 @@
 pub mod eval;
 #[cfg(feature = "vision")]
 pub mod opencv_backend;
+pub mod pad;
 pub mod quality;
 pub mod variants;
 
