@@ -98,3 +98,41 @@ fn show_file_loads_photos_and_reports_bad_files() {
     std::fs::write(&bad, b"\xFF\xD8garbage").unwrap();
     assert!(matches!(feed.show_file(&bad), Err(CameraError::Decode(_))));
 }
+
+#[test]
+fn a_motion_jpeg_video_plays_frame_by_frame_and_bad_videos_are_refused() {
+    // A Motion-JPEG file is JPEG images back to back: make one from real photos.
+    let photos = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/photos/");
+    let mut video = Vec::new();
+    let mut sizes = Vec::new();
+    for name in ["obama.jpg", "biden.jpg", "astronaut.png"] {
+        let img = image::open(format!("{photos}{name}")).unwrap().to_rgb8();
+        sizes.push(img.dimensions());
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut video, 85).encode_image(&img).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("walk-up.mjpeg");
+    std::fs::write(&path, &video).unwrap();
+
+    let mut cam = VirtualCamera::new("face camera", 30);
+    let feed = cam.feed();
+    feed.show_video(&path).unwrap();
+    assert_eq!(feed.len(), 3);
+    let played: Vec<(u32, u32)> = (0..4).map(|_| cam.capture().unwrap().dimensions()).collect();
+    assert_eq!(played, [sizes[0], sizes[1], sizes[2], sizes[0]]);
+
+    // Cut off mid-frame, or not a Motion-JPEG file at all: a clear error naming
+    // the file, and the scene stays as it was.
+    let cut = dir.path().join("cut.mjpeg");
+    std::fs::write(&cut, &video[..video.len() - 100]).unwrap();
+    let err = feed.show_video(&cut).unwrap_err();
+    assert!(
+        matches!(err, CameraError::Decode(ref m) if m.contains("cut.mjpeg") && m.contains("cut off")),
+        "{err}"
+    );
+    let avi = dir.path().join("clip.avi");
+    std::fs::write(&avi, b"RIFF\x00\x00\x00\x00AVI LIST").unwrap();
+    let err = feed.show_video(&avi).unwrap_err();
+    assert!(matches!(err, CameraError::Decode(ref m) if m.contains("Motion-JPEG")), "{err}");
+    assert_eq!(feed.len(), 3);
+}

@@ -1,12 +1,14 @@
 //! Cameras: the kiosk's face camera, its QR scanner and the gate camera all sit
 //! behind [`Camera`]. Backends: [`virtual_camera::VirtualCamera`] (plays still
-//! images that a simulator puts in front of it) and, with the `camera` feature,
+//! images or a Motion-JPEG video ([`mjpeg`]) that a simulator puts in front of
+//! it, at a frame rate) and, with the `camera` feature,
 //! [`webcam::Webcam`], a nokhwa backend for real webcams.
 //!
 //! Invariant: no backend invents frames. A camera with nothing in front of it
 //! returns [`CameraError::NoFrame`]; a missing device returns
 //! [`CameraError::Unavailable`] with a message a technician can act on.
 
+pub mod mjpeg;
 pub mod virtual_camera;
 #[cfg(feature = "camera")]
 pub mod webcam;

@@ -1,4 +1,4 @@
-//! A camera that plays still images a simulator puts in front of it.
+//! A camera that plays still images or a video a simulator puts in front of it.
 //!
 //! [`VirtualCamera`] is the device; [`VirtualCameraFeed`] is a cloneable handle
 //! the simulator (or a test) keeps to change what stands in front of the lens.
@@ -57,6 +57,13 @@ impl VirtualCameraFeed {
         let path = path.as_ref();
         let img = image::open(path).map_err(|e| CameraError::Decode(format!("{}: {e}", path.display())))?;
         self.show(vec![img.to_rgb8()]);
+        Ok(())
+    }
+
+    /// Play a Motion-JPEG video file ([`super::mjpeg`]), frame after frame at
+    /// the camera's frame rate, in a loop.
+    pub fn show_video(&self, path: impl AsRef<Path>) -> Result<(), CameraError> {
+        self.show(super::mjpeg::load(path.as_ref()).map_err(CameraError::Decode)?);
         Ok(())
     }
 

@@ -25,7 +25,7 @@ pub struct PassengerManifest {
     pub chip: PathBuf,
     /// The phone screen shown to the QR scanner.
     pub qr: PathBuf,
-    /// Frames of the face camera at the kiosk.
+    /// Frames of the face camera at the kiosk (images, or `.mjpeg` videos).
     pub kiosk_face: Vec<PathBuf>,
     /// Frames of the gate camera as the passenger walks up.
     pub gate_face: Vec<PathBuf>,
@@ -73,16 +73,22 @@ impl Passenger {
     }
 }
 
+/// Still images (JPEG, PNG) and Motion-JPEG videos (`.mjpeg`, every frame).
 fn load_frames(dir: &Path, files: &[PathBuf]) -> Result<Vec<image::RgbImage>, SimError> {
-    files
-        .iter()
-        .map(|f| {
-            let path = dir.join(f);
-            image::open(&path)
-                .map(|i| i.to_rgb8())
-                .map_err(|e| SimError::Camera(CameraError::Decode(format!("{}: {e}", path.display()))))
-        })
-        .collect()
+    let mut frames = Vec::new();
+    for f in files {
+        let path = dir.join(f);
+        if crate::camera::mjpeg::is_mjpeg_path(&path) {
+            frames.extend(
+                crate::camera::mjpeg::load(&path).map_err(|e| SimError::Camera(CameraError::Decode(e)))?,
+            );
+            continue;
+        }
+        let img = image::open(&path)
+            .map_err(|e| SimError::Camera(CameraError::Decode(format!("{}: {e}", path.display()))))?;
+        frames.push(img.to_rgb8());
+    }
+    Ok(frames)
 }
 
 /// The handles through which the driver puts things in front of the devices.
