@@ -30,6 +30,14 @@ pub struct KioskConfig {
     pub passage_time_limit_ms: u64,
     /// Frames tried per capture step before giving up.
     pub capture_attempts: u32,
+    /// Frames with a face the kiosk camera takes for one match: the best
+    /// one is matched, all of them go to presentation attack detection
+    /// (at least 2; docs/face.md).
+    pub face_burst_frames: usize,
+    /// Presentation attack detection: a burst whose score (0-1, higher is
+    /// more likely live; `kiosk face pad-eval`) is below this is referred as
+    /// a suspected attack.
+    pub pad_threshold: f32,
     /// Time limits of the passenger's steps in seconds (`[step_timeout_secs]`
     /// with `passport`, `declaration`, `face`); a step out of time ends the
     /// transaction as a referral (`lane::control`).
@@ -66,6 +74,8 @@ impl Default for KioskConfig {
             clearance_ttl_secs: 120,
             passage_time_limit_ms: 10_000,
             capture_attempts: 10,
+            face_burst_frames: 6,
+            pad_threshold: crate::face::pad::DEFAULT_PAD_THRESHOLD,
             step_timeout_secs: crate::lane::control::StepTimeouts::default(),
             watch_list: None,
             audit_face_images: None,

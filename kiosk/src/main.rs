@@ -218,6 +218,32 @@ enum FaceCommand {
     /// Verification accuracy over labelled pairs (docs/face.md): FMR and FNMR
     /// per threshold, DET points, the threshold for a target FMR.
     Eval(FaceEvalArgs),
+    /// Presentation attack detection over synthetic bursts made from the
+    /// photos (bona fide, print, screen, video replay): APCER per attack
+    /// kind and BPCER at the configured `pad_threshold` and over a sweep.
+    PadEval(PadEvalArgs),
+}
+
+#[cfg(feature = "vision")]
+#[derive(clap::Args)]
+struct PadEvalArgs {
+    /// Folder of photos (default: <assets>/photos).
+    #[arg(long)]
+    photos: Option<PathBuf>,
+    /// Bursts per photo and kind.
+    #[arg(long, default_value_t = 6)]
+    bursts: usize,
+    /// Frames per burst (default: the configuration's `face_burst_frames`).
+    #[arg(long)]
+    frames: Option<usize>,
+    /// Also print every burst's measures.
+    #[arg(long)]
+    scores: bool,
+    /// Write every burst's frames into this folder as PNGs.
+    #[arg(long)]
+    dump: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[cfg(feature = "vision")]
@@ -319,6 +345,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Face { command: FaceCommand::Match { a, b, json } } => face_match(&config, &a, &b, json),
         #[cfg(feature = "vision")]
         Command::Face { command: FaceCommand::Eval(args) } => face_eval(&config, args),
+        #[cfg(feature = "vision")]
+        Command::Face { command: FaceCommand::PadEval(args) } => face_pad_eval(&config, args),
         #[cfg(feature = "ui")]
         Command::Ui { command: UiCommand::Screenshot(args) } => kiosk::ui::cli::run_screenshot(args),
         #[cfg(feature = "camera")]
@@ -719,6 +747,101 @@ fn face_eval(config: &KioskConfig, args: FaceEvalArgs) -> Result<()> {
     }
     for f in &failures {
         println!("failure to acquire: {f}");
+    }
+    Ok(())
+}
+
+#[cfg(feature = "vision")]
+fn face_pad_eval(config: &KioskConfig, args: PadEvalArgs) -> Result<()> {
+    use kiosk::face::opencv_backend::OpenCvFaceMatcher;
+    use kiosk::face::pad::PadCalibration;
+    use kiosk::face::pad_eval;
+    let dir = args.photos.unwrap_or_else(|| config.assets_dir.join("photos"));
+    let photos =
+        pad_eval::photos_in(&dir).with_context(|| format!("cannot list photos in {}", dir.display()))?;
+    if photos.is_empty() {
+        bail!("no photos in {}; run scripts/setup.sh to fetch the test photos", dir.display());
+    }
+    let frames = args.frames.unwrap_or(config.face_burst_frames).max(2);
+    let mut m = OpenCvFaceMatcher::load(&config.models_dir(), config.face_threshold)?;
+    let started = std::time::Instant::now();
+    if let Some(d) = &args.dump {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    let mut e = pad_eval::evaluate(
+        &mut m,
+        &photos,
+        args.bursts.max(1),
+        frames,
+        &PadCalibration::default(),
+        config.pad_threshold,
+        args.dump.as_deref(),
+    )?;
+    let elapsed = started.elapsed();
+    if args.json {
+        if !args.scores {
+            e.scores.clear();
+        }
+        println!("{}", serde_json::to_string_pretty(&e)?);
+        return Ok(());
+    }
+    println!(
+        "{} photos x {} bursts per kind x {} frames ({:.1} s); bona fide bursts are SYNTHETIC (docs/face.md)",
+        e.photos,
+        args.bursts.max(1),
+        e.frames_per_burst,
+        elapsed.as_secs_f64()
+    );
+    for (kind, n) in &e.not_assessed {
+        println!(
+            "  {kind}: {n} of {} bursts not assessed (no face in 2 frames: referred)",
+            e.bursts_per_kind
+        );
+    }
+    let point = |p: &pad_eval::PadOperatingPoint| {
+        let apcer: Vec<String> = p.apcer.iter().map(|(k, a, n, r)| format!("{k} {r:.3} ({a}/{n})")).collect();
+        format!(
+            "threshold {:.2}: BPCER {:.3} ({}/{})  APCER {}  max APCER {:.3}",
+            p.threshold,
+            p.bpcer,
+            p.bona_fide_rejected,
+            e.bona_fide,
+            apcer.join(", "),
+            p.max_apcer
+        )
+    };
+    println!("configured pad_threshold:");
+    println!("  {}", point(&e.configured));
+    println!("sweep:");
+    for p in &e.sweep {
+        println!("  {}", point(p));
+    }
+    if args.scores {
+        println!("photo kind seed frames_with_face parallax texture_peak planarity texture score");
+        for s in &e.scores {
+            match (&s.assessment, &s.error) {
+                (Some(a), _) => println!(
+                    "{} {} {} {} {:.4} {:.1} {:.3} {:.3} {:.3}",
+                    s.photo,
+                    s.kind,
+                    s.seed,
+                    s.frames_with_face,
+                    a.parallax,
+                    a.texture_peak,
+                    a.planarity_score,
+                    a.texture_score,
+                    a.score
+                ),
+                (None, err) => println!(
+                    "{} {} {} {} not assessed: {}",
+                    s.photo,
+                    s.kind,
+                    s.seed,
+                    s.frames_with_face,
+                    err.as_deref().unwrap_or("-")
+                ),
+            }
+        }
     }
     Ok(())
 }

@@ -492,3 +492,24 @@ fn face_default_threshold_admits_no_impostor_pair() {
     assert_eq!(p.false_matches, 0, "impostor max {:?}", e.impostor_max);
     assert!(e.impostor_max.unwrap() < DEFAULT_THRESHOLD);
 }
+
+/// Presentation attack detection on bursts made from a real photo, through
+/// the real detector (as `kiosk face pad-eval` does, on one photo): the
+/// synthetic live burst passes, the print, the screen and the video replay
+/// are refused at the default threshold.
+#[test]
+fn presentation_attack_detection_separates_live_from_print_and_screen() {
+    use kiosk::face::pad::{DEFAULT_PAD_THRESHOLD, PadCalibration};
+    use kiosk::face::pad_bursts::{BurstKind, make_burst};
+    use kiosk::face::pad_eval::score_burst;
+    let img = photo("obama2.jpg");
+    let mut m = matcher();
+    let face = kiosk::face::opencv_backend::dominant_face(&m.detect(&img).unwrap()).unwrap();
+    for kind in BurstKind::ALL {
+        let burst = make_burst(kind, &img, &face, 4, 11);
+        let (with_face, r) = score_burst(&mut m, &burst, &PadCalibration::default()).unwrap();
+        let a = r.unwrap_or_else(|e| panic!("{kind:?}: {e} ({with_face} frames with a face)"));
+        eprintln!("{kind:?}: {a:?}");
+        assert_eq!(a.score >= DEFAULT_PAD_THRESHOLD, !kind.is_attack(), "{kind:?}: {a:?}");
+    }
+}

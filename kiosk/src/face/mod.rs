@@ -12,6 +12,9 @@ pub mod eval;
 #[cfg(feature = "vision")]
 pub mod opencv_backend;
 pub mod pad;
+pub mod pad_bursts;
+#[cfg(feature = "vision")]
+pub mod pad_eval;
 pub mod quality;
 pub mod variants;
 
@@ -94,6 +97,13 @@ pub trait FaceMatcher: Send {
     fn detect(&mut self, image: &RgbImage) -> Result<Vec<DetectedFace>, FaceError>;
     /// Template of the single dominant face in the image.
     fn template(&mut self, image: &RgbImage) -> Result<FaceTemplate, FaceError>;
+    /// Template of `face`, already found in `image` by [`FaceMatcher::detect`]
+    /// (a burst detects every frame once; this saves a second detection). The
+    /// default detects again.
+    fn template_of(&mut self, image: &RgbImage, face: &DetectedFace) -> Result<FaceTemplate, FaceError> {
+        let _ = face;
+        self.template(image)
+    }
     /// Decision threshold on cosine similarity.
     fn threshold(&self) -> f32;
     fn compare(&self, reference: &FaceTemplate, probe: &FaceTemplate) -> MatchOutcome {

@@ -395,6 +395,10 @@ impl FaceMatcher for OpenCvFaceMatcher {
         self.embed(&bgr, &face)
     }
 
+    fn template_of(&mut self, image: &RgbImage, face: &DetectedFace) -> Result<FaceTemplate, FaceError> {
+        self.embed_face(image, face)
+    }
+
     fn threshold(&self) -> f32 {
         self.threshold
     }

@@ -322,6 +322,15 @@ pub fn assess(image: &RgbImage, faces: &[DetectedFace], limits: &QualityThreshol
     q
 }
 
+/// The one face a frame is about: the largest, unless another face is at
+/// least half its area (two people at the camera) or there is none.
+pub fn single_face(faces: &[DetectedFace]) -> Option<DetectedFace> {
+    match dominant(faces) {
+        Dominant::One(f) => Some(f),
+        Dominant::None | Dominant::Several => None,
+    }
+}
+
 enum Dominant {
     None,
     Several,
