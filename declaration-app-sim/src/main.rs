@@ -41,7 +41,8 @@ enum Command {
         /// Folder with the source face photos (scripts/setup.sh fetches them).
         #[arg(long, default_value = "assets/photos")]
         photos: PathBuf,
-        /// mix (default), or one of: green, goods, face-mismatch, others-qr, expired.
+        /// mix (default), or one of: green, goods, face-mismatch, others-qr, expired,
+        /// forged-chip, cloned-chip, photo-attack, screen-attack.
         #[arg(long, default_value = "mix")]
         scenario: String,
     },

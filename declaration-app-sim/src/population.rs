@@ -8,7 +8,11 @@ use ed25519_dalek::SigningKey;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use image::RgbImage;
 use kiosk::declaration::{Answers, Declaration, Family, GoodsKind, GoodsLine, Holder};
+use kiosk::face::opencv_backend::{OpenCvFaceMatcher, dominant_face};
+use kiosk::face::pad_bursts::{BurstKind, make_burst};
+use kiosk::face::{DetectedFace, FaceMatcher};
 use kiosk::lane::sim::{MANIFEST, PassengerManifest};
 
 use std::collections::BTreeMap;
@@ -37,6 +41,11 @@ pub enum Scenario {
     ForgedChip,
     /// Genuine data on a cloned chip: Chip/Active Authentication fail.
     ClonedChip,
+    /// Someone holds a print of the holder's photo up to the kiosk camera:
+    /// presentation attack detection refers them (the face itself matches).
+    PhotoAttack,
+    /// The holder's photo shown on a phone screen to the kiosk camera.
+    ScreenAttack,
 }
 
 impl Scenario {
@@ -49,6 +58,7 @@ impl Scenario {
             Scenario::ExpiredPassport => "referral:document_expired",
             Scenario::ForgedChip => "referral:document_not_authentic",
             Scenario::ClonedChip => "referral:chip_not_genuine",
+            Scenario::PhotoAttack | Scenario::ScreenAttack => "referral:presentation_attack_suspected",
         }
     }
 
@@ -61,13 +71,15 @@ impl Scenario {
             "expired" => Scenario::ExpiredPassport,
             "forged-chip" => Scenario::ForgedChip,
             "cloned-chip" => Scenario::ClonedChip,
+            "photo-attack" => Scenario::PhotoAttack,
+            "screen-attack" => Scenario::ScreenAttack,
             _ => return None,
         })
     }
 
     /// The demo mix: mostly green, every kind of referral along the way.
     pub fn in_mix(index: usize) -> Scenario {
-        const MIX: [Scenario; 10] = [
+        const MIX: [Scenario; 12] = [
             Scenario::Green,
             Scenario::DeclaresGoods,
             Scenario::Green,
@@ -77,7 +89,9 @@ impl Scenario {
             Scenario::Green,
             Scenario::ExpiredPassport,
             Scenario::ForgedChip,
+            Scenario::Green,
             Scenario::ClonedChip,
+            Scenario::PhotoAttack,
         ];
         MIX[index % MIX.len()]
     }
@@ -95,7 +109,13 @@ pub enum GenerateError {
     Issue(#[from] issuer::IssueError),
     #[error(transparent)]
     Pki(#[from] crate::pki::PkiError),
+    #[error("face models for the live-capture bursts: {0}")]
+    Face(#[from] kiosk::face::FaceError),
 }
+
+/// Frames of the kiosk camera's burst in each passenger folder (the kiosk
+/// takes `face_burst_frames`, 6 by default, and the camera loops).
+pub const KIOSK_BURST_FRAMES: usize = 8;
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), GenerateError> {
     std::fs::write(path, bytes)
@@ -119,6 +139,10 @@ pub struct Generator<'a> {
     /// One passport PKI (CSCA + Document Signer) per issuing state, made on
     /// first use.
     pkis: BTreeMap<String, TestPki>,
+    /// `models/` beside the photos folder (both under assets/): the face
+    /// detector that places the depth map of the live-capture bursts.
+    models_dir: PathBuf,
+    detector: Option<OpenCvFaceMatcher>,
 }
 
 /// The synthetic person behind one passenger folder.
@@ -135,7 +159,42 @@ impl<'a> Generator<'a> {
             now,
             rng: StdRng::seed_from_u64(seed),
             pkis: BTreeMap::new(),
+            models_dir: photos_dir.parent().unwrap_or(Path::new(".")).join("models"),
+            detector: None,
         }
+    }
+
+    /// The face of `img` the burst generator shapes its depth map around.
+    fn face_in(&mut self, img: &RgbImage) -> Result<DetectedFace, GenerateError> {
+        if self.detector.is_none() {
+            self.detector = Some(OpenCvFaceMatcher::load_default(&self.models_dir)?);
+        }
+        let detector = self.detector.as_mut().expect("loaded above");
+        let faces = detector.detect(img)?;
+        Ok(dominant_face(&faces)?)
+    }
+
+    /// What the kiosk camera films, as Motion-JPEG: a live (synthetic, see
+    /// `kiosk::face::pad_bursts`) burst of `live`, or for the attack
+    /// scenarios the chip photo's source printed or on a screen.
+    fn kiosk_burst(
+        &mut self,
+        scenario: Scenario,
+        live: &RgbImage,
+        portrait_src: &RgbImage,
+    ) -> Result<Vec<u8>, GenerateError> {
+        let seed = self.rng.random::<u64>();
+        let (kind, img) = match scenario {
+            Scenario::PhotoAttack => (BurstKind::Print, portrait_src),
+            Scenario::ScreenAttack => (BurstKind::Screen, portrait_src),
+            _ => (BurstKind::BonaFide, live),
+        };
+        let face = self.face_in(img)?;
+        let mut video = Vec::new();
+        for frame in make_burst(kind, img, &face, KIOSK_BURST_FRAMES, seed) {
+            video.extend(photos::jpeg(&frame, 90)?);
+        }
+        Ok(video)
     }
 
     /// The issuing state's PKI. States differ the way real ones do: RSA-PSS,
@@ -309,8 +368,11 @@ impl<'a> Generator<'a> {
 
         // Live captures: another photo of the person where one exists.
         let live_src = |k: usize| at_kiosk.photos[k.min(at_kiosk.photos.len() - 1)].clone();
-        let kiosk_img = photos::live_variant(&photos::load(&live_src(1))?, self.rng.random_range(0..8));
-        write(&dir.join("kiosk-face.jpg"), photos::jpeg(&kiosk_img, 85)?)?;
+        // An even variant (no added blur): the burst's own resampling softens
+        // it further, and the kiosk matches only frames sharp enough.
+        let kiosk_img = photos::live_variant(&photos::load(&live_src(1))?, self.rng.random_range(0..4) * 2);
+        let video = self.kiosk_burst(scenario, &kiosk_img, &portrait_src)?;
+        write(&dir.join("kiosk-face.mjpeg"), video)?;
         let gate_img = photos::live_variant(&photos::load(&live_src(2))?, self.rng.random_range(0..8));
         write(&dir.join("gate-face.jpg"), photos::jpeg(&gate_img, 85)?)?;
 
@@ -319,7 +381,7 @@ impl<'a> Generator<'a> {
             page_mrz: person.passport.mrz_lines().join("\n"),
             chip: PathBuf::from("chip.json"),
             qr: PathBuf::from("qr.png"),
-            kiosk_face: vec![PathBuf::from("kiosk-face.jpg")],
+            kiosk_face: vec![PathBuf::from("kiosk-face.mjpeg")],
             gate_face: vec![PathBuf::from("gate-face.jpg")],
             expected: Some(scenario.name().to_string()),
         };

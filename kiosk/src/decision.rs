@@ -28,6 +28,9 @@ pub enum ReasonCode {
     FaceMismatch,
     /// No usable face capture.
     FaceNotCaptured,
+    /// The face in front of the camera looks like a photo or a screen
+    /// (presentation attack detection over the capture burst).
+    PresentationAttackSuspected,
     /// The passport has expired.
     DocumentExpired,
     /// The printed MRZ and the chip's DG1 disagree, or a check digit fails.
@@ -61,6 +64,7 @@ impl ReasonCode {
             ReasonCode::UnaccompaniedArticles => "unaccompanied_articles",
             ReasonCode::FaceMismatch => "face_mismatch",
             ReasonCode::FaceNotCaptured => "face_not_captured",
+            ReasonCode::PresentationAttackSuspected => "presentation_attack_suspected",
             ReasonCode::DocumentExpired => "document_expired",
             ReasonCode::DocumentInconsistent => "document_inconsistent",
             ReasonCode::ChipUnreadable => "chip_unreadable",
@@ -73,7 +77,7 @@ impl ReasonCode {
         }
     }
 
-    pub const ALL: [ReasonCode; 17] = [
+    pub const ALL: [ReasonCode; 18] = [
         ReasonCode::ProhibitedArticles,
         ReasonCode::OverAllowance,
         ReasonCode::CommercialGoods,
@@ -82,6 +86,7 @@ impl ReasonCode {
         ReasonCode::UnaccompaniedArticles,
         ReasonCode::FaceMismatch,
         ReasonCode::FaceNotCaptured,
+        ReasonCode::PresentationAttackSuspected,
         ReasonCode::DocumentExpired,
         ReasonCode::DocumentInconsistent,
         ReasonCode::ChipUnreadable,
@@ -162,12 +167,27 @@ pub enum FaceFinding {
     NotCaptured,
 }
 
+/// What presentation attack detection established over the face burst
+/// ([`crate::face::pad`]); the score is higher for a live face.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PresentationFinding {
+    BonaFide {
+        score: f32,
+    },
+    AttackSuspected {
+        score: f32,
+    },
+    /// Too few usable frames to tell: the capture is not usable either.
+    NotAssessed,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Findings {
     pub document: DocumentFinding,
     pub authenticity: Authenticity,
     pub declaration: DeclarationFinding,
     pub face: FaceFinding,
+    pub presentation: PresentationFinding,
     pub randomly_selected: bool,
     /// The chip's DG1 matched a watch-list entry ([`crate::watch_list`]).
     pub watch_list_hit: bool,
@@ -201,6 +221,13 @@ pub fn decide(f: &Findings) -> Decision {
         FaceFinding::NotMatched { .. } => reasons.push(ReasonCode::FaceMismatch),
         FaceFinding::NotCaptured => reasons.push(ReasonCode::FaceNotCaptured),
     }
+    match f.presentation {
+        PresentationFinding::BonaFide { .. } => {}
+        PresentationFinding::AttackSuspected { .. } => reasons.push(ReasonCode::PresentationAttackSuspected),
+        // A face that matched but could not be checked for liveness is no
+        // usable capture: never green on an unchecked presentation.
+        PresentationFinding::NotAssessed => reasons.push(ReasonCode::FaceNotCaptured),
+    }
     if f.randomly_selected {
         reasons.push(ReasonCode::RandomSelection);
     }
@@ -222,6 +249,7 @@ mod tests {
             authenticity: Authenticity::GENUINE,
             declaration: DeclarationFinding::Valid { declared: vec![] },
             face: FaceFinding::Matched { score: 0.7 },
+            presentation: PresentationFinding::BonaFide { score: 0.9 },
             randomly_selected: false,
             watch_list_hit: false,
         }
@@ -241,6 +269,7 @@ mod tests {
                 declared: vec![ReasonCode::OverAllowance, ReasonCode::CashOrGold, ReasonCode::OverAllowance],
             },
             face: FaceFinding::NotMatched { score: 0.1 },
+            presentation: PresentationFinding::AttackSuspected { score: 0.1 },
             randomly_selected: true,
             watch_list_hit: true,
         };
@@ -250,6 +279,7 @@ mod tests {
                 ReasonCode::OverAllowance,
                 ReasonCode::CashOrGold,
                 ReasonCode::FaceMismatch,
+                ReasonCode::PresentationAttackSuspected,
                 ReasonCode::DocumentExpired,
                 ReasonCode::DocumentNotAuthentic,
                 ReasonCode::RandomSelection,
@@ -288,6 +318,14 @@ mod tests {
                     ..clean()
                 },
                 ReasonCode::ChipNotGenuine,
+            ),
+            (
+                Findings { presentation: PresentationFinding::AttackSuspected { score: 0.2 }, ..clean() },
+                ReasonCode::PresentationAttackSuspected,
+            ),
+            (
+                Findings { presentation: PresentationFinding::NotAssessed, ..clean() },
+                ReasonCode::FaceNotCaptured,
             ),
             (Findings { randomly_selected: true, ..clean() }, ReasonCode::RandomSelection),
             (Findings { watch_list_hit: true, ..clean() }, ReasonCode::WatchList),

@@ -136,6 +136,11 @@ fn every_referral_scenario_gets_its_reason() {
         // Passive Authentication, a cloned chip fails Chip/Active Authentication.
         ("forged-chip", "document_not_authentic"),
         ("cloned-chip", "chip_not_genuine"),
+        // The holder's own photo, printed or on a phone screen, held up to
+        // the kiosk camera: the face matches, presentation attack detection
+        // over the burst refers the passenger.
+        ("photo-attack", "presentation_attack_suspected"),
+        ("screen-attack", "presentation_attack_suspected"),
     ];
     for (i, (scenario, reason)) in cases.iter().enumerate() {
         let p = dir.path().join(scenario);

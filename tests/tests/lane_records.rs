@@ -203,7 +203,7 @@ fn the_biometric_scan_finds_images_and_templates_when_they_are_there() {
     let dir = tempfile::tempdir().unwrap();
     let passengers = dir.path().join("p");
     generate(&passengers, 1, "green", 23);
-    let jpeg = std::fs::read(passengers.join("p0001/kiosk-face.jpg")).unwrap();
+    let jpeg = std::fs::read(passengers.join("p0001/gate-face.jpg")).unwrap();
     let template: Vec<u8> =
         (0..128).flat_map(|i| (((i as f32) * 0.7).sin() * 0.088 + 0.001 * i as f32).to_le_bytes()).collect();
     let site = dir.path().join("site");

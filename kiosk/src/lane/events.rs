@@ -124,8 +124,17 @@ pub mod guidance {
     pub const MORE_LIGHT: &str = "more_light";
     pub const HOLD_STILL: &str = "hold_still";
     pub const HOLD_QR_STEADY: &str = "hold_qr_steady";
-    pub const ALL: [&str; 7] =
-        [LOOK_AT_CAMERA, COME_CLOSER, REMOVE_SUNGLASSES, ONE_PERSON, MORE_LIGHT, HOLD_STILL, HOLD_QR_STEADY];
+    pub const TOO_BRIGHT: &str = "too_bright";
+    pub const ALL: [&str; 8] = [
+        LOOK_AT_CAMERA,
+        COME_CLOSER,
+        REMOVE_SUNGLASSES,
+        ONE_PERSON,
+        MORE_LIGHT,
+        HOLD_STILL,
+        HOLD_QR_STEADY,
+        TOO_BRIGHT,
+    ];
 }
 
 /// Failure codes of [`StepOutcome::Failed`]; each has a passenger message

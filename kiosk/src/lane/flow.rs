@@ -17,9 +17,11 @@ use crate::camera::{Camera, CameraError};
 use crate::config::KioskConfig;
 use crate::decision::{
     self, Authenticity, Decision, DeclarationFinding, DocumentFinding, FaceFinding, Findings,
+    PresentationFinding,
 };
 use crate::declaration::payload::{PayloadError, QR_PREFIX, TrustStore, VerifiedDeclaration};
-use crate::face::{FaceError, FaceMatcher, FaceTemplate};
+use crate::face::quality::{self, FrameQuality, Guidance};
+use crate::face::{DetectedFace, FaceError, FaceMatcher, FaceTemplate, pad};
 use crate::passport::{PassportError, PassportRead, PassportReader};
 use crate::qr;
 use crate::store::{Store, StoreError};
@@ -275,8 +277,10 @@ impl Lane {
             Err(_) => DeclarationFinding::Invalid,
         };
 
-        // 3. Face: the chip portrait against the live capture.
+        // 3. Face: the chip portrait against the best frame of a live burst,
+        // and presentation attack detection over the whole burst.
         let mut live_template = None;
+        let mut presentation = PresentationFinding::NotAssessed;
         let face = match &passport {
             Some(p) => {
                 let r = self.step(&tx, Step::Face, &mut times, |lane| {
@@ -288,11 +292,18 @@ impl Lane {
                     })
                 });
                 match r {
-                    Ok((score, live)) if score >= self.devices.face_matcher.threshold() => {
-                        live_template = Some(live);
-                        FaceFinding::Matched { score }
+                    Ok(v) => {
+                        presentation = v.presentation;
+                        if let Some(a) = &v.pad {
+                            times.insert("pad_score_permille", (a.score * 1000.0).round() as u64);
+                        }
+                        if v.score >= self.devices.face_matcher.threshold() {
+                            live_template = Some(v.live);
+                            FaceFinding::Matched { score: v.score }
+                        } else {
+                            FaceFinding::NotMatched { score: v.score }
+                        }
                     }
-                    Ok((score, _)) => FaceFinding::NotMatched { score },
                     Err(_) => FaceFinding::NotCaptured,
                 }
             }
@@ -343,6 +354,7 @@ impl Lane {
             authenticity,
             declaration: declaration_finding,
             face,
+            presentation,
             randomly_selected,
             watch_list_hit,
         };
@@ -518,7 +530,7 @@ impl Lane {
         Err(last)
     }
 
-    fn verify_face(&mut self, passport: &PassportRead) -> Result<(f32, FaceTemplate), FaceCaptureError> {
+    fn verify_face(&mut self, passport: &PassportRead) -> Result<FaceVerification, FaceCaptureError> {
         // JPEG or JPEG 2000, decoded with size limits (the chip is untrusted).
         let portrait =
             passport.portrait.decode().map_err(|e| FaceCaptureError::Portrait(e.to_string()))?.to_rgb8();
@@ -527,14 +539,89 @@ impl Lane {
             .face_matcher
             .template(&portrait)
             .map_err(|e| FaceCaptureError::Portrait(e.to_string()))?;
-        let attempts = self.config.capture_attempts;
-        let live = Self::capture_template(
-            self.devices.face_camera.as_mut(),
-            self.devices.face_matcher.as_mut(),
-            attempts,
-        )?;
+        let burst = self.capture_burst()?;
+        let qualities: Vec<FrameQuality> = burst.iter().map(|f| f.quality.clone()).collect();
+        let best = quality::best_of_burst(&qualities).map_err(FaceCaptureError::Quality)?;
+        let live = self
+            .devices
+            .face_matcher
+            .template_of(&burst[best].frame, &burst[best].face)
+            .map_err(FaceCaptureError::Face)?;
         let outcome = self.devices.face_matcher.compare(&reference, &live);
-        Ok((outcome.score, live))
+        let frames: Vec<&RgbImage> = burst.iter().map(|f| &f.frame).collect();
+        let faces: Vec<DetectedFace> = burst.iter().map(|f| f.face).collect();
+        let pad = match pad::assess_burst(&frames, &faces, &pad::PadCalibration::default()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                info!(error = %e, "presentation attack detection not possible on this burst");
+                None
+            }
+        };
+        let presentation = match pad {
+            Some(a) if a.score >= self.config.pad_threshold => {
+                PresentationFinding::BonaFide { score: a.score }
+            }
+            Some(a) => {
+                warn!(
+                    score = a.score,
+                    parallax = a.parallax,
+                    texture_peak = a.texture_peak,
+                    "presentation attack suspected"
+                );
+                PresentationFinding::AttackSuspected { score: a.score }
+            }
+            None => PresentationFinding::NotAssessed,
+        };
+        Ok(FaceVerification { score: outcome.score, live, presentation, pad })
+    }
+
+    /// The kiosk camera's burst: frames with one dominant face, up to
+    /// `face_burst_frames` of them, within `capture_attempts` frames beyond
+    /// the burst. Each frame is previewed and its quality turned into a
+    /// hint for the passenger.
+    fn capture_burst(&mut self) -> Result<Vec<BurstFrame>, FaceCaptureError> {
+        let wanted = self.config.face_burst_frames.max(2);
+        let attempts = wanted + self.config.capture_attempts as usize;
+        let limits = self.config.face_quality;
+        let mut burst = Vec::with_capacity(wanted);
+        let mut last_hint = None;
+        let mut last_error = FaceCaptureError::Camera(CameraError::NoFrame);
+        for _ in 0..attempts {
+            if burst.len() >= wanted || self.control.should_stop() {
+                break;
+            }
+            let frame: RgbImage = match self.devices.face_camera.capture() {
+                Ok(f) => f,
+                Err(CameraError::NoFrame) => continue,
+                Err(e) => return Err(FaceCaptureError::Camera(e)),
+            };
+            self.emit_preview(Step::Face, &frame);
+            let faces = match self.devices.face_matcher.detect(&frame) {
+                Ok(f) => f,
+                Err(e @ (FaceError::ModelMissing { .. } | FaceError::Backend(_))) => {
+                    return Err(FaceCaptureError::Face(e));
+                }
+                Err(e) => {
+                    last_error = FaceCaptureError::Face(e);
+                    continue;
+                }
+            };
+            let q = quality::assess(&frame, &faces, &limits);
+            let hint = q.guidance().map(hint_code);
+            if hint != last_hint {
+                last_hint = hint;
+                if let (Some(hint), Some(transaction)) = (hint, self.control.transaction()) {
+                    self.emit(FlowEvent::Guidance { transaction, step: Step::Face, hint });
+                }
+            }
+            match quality::single_face(&faces) {
+                Some(face) => burst.push(BurstFrame { frame, face, quality: q }),
+                None => {
+                    last_error = FaceCaptureError::Quality(q.guidance().unwrap_or(Guidance::LookAtCamera));
+                }
+            }
+        }
+        if burst.is_empty() { Err(last_error) } else { Ok(burst) }
     }
 
     /// The gate camera sees the next walking passenger: recognise them among
@@ -736,6 +823,40 @@ enum FaceCaptureError {
     Face(FaceError),
     #[error("the chip portrait cannot be used: {0}")]
     Portrait(String),
+    #[error("no usable face frame: {}", .0.message())]
+    Quality(Guidance),
+}
+
+/// One frame of the kiosk camera's burst, with its single face.
+struct BurstFrame {
+    frame: RgbImage,
+    face: DetectedFace,
+    quality: FrameQuality,
+}
+
+/// The face step's result: the match score, the live template (enrolled at
+/// the gate when green) and what presentation attack detection found.
+struct FaceVerification {
+    score: f32,
+    live: FaceTemplate,
+    presentation: PresentationFinding,
+    pad: Option<pad::PadAssessment>,
+}
+
+/// The passenger hint ([`super::events::guidance`]) for a frame-quality issue.
+fn hint_code(g: Guidance) -> &'static str {
+    use super::events::guidance;
+    match g {
+        Guidance::LookAtCamera | Guidance::FaceTheCamera | Guidance::HoldHeadStraight => {
+            guidance::LOOK_AT_CAMERA
+        }
+        Guidance::OnePersonOnly => guidance::ONE_PERSON,
+        Guidance::ComeCloser => guidance::COME_CLOSER,
+        Guidance::HoldStill => guidance::HOLD_STILL,
+        Guidance::TooDark => guidance::MORE_LIGHT,
+        Guidance::TooBright => guidance::TOO_BRIGHT,
+        Guidance::RemoveSunglasses => guidance::REMOVE_SUNGLASSES,
+    }
 }
 
 /// What a declaration is claimed under at the gate: each traveller on a
