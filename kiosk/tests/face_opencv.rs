@@ -513,3 +513,51 @@ fn presentation_attack_detection_separates_live_from_print_and_screen() {
         assert_eq!(a.score >= DEFAULT_PAD_THRESHOLD, !kind.is_attack(), "{kind:?}: {a:?}");
     }
 }
+
+/// Our decoding of YuNet's raw outputs against OpenCV's own FaceDetectorYN
+/// (OpenCV 5.0.0 from PyPI, which Debian 12 cannot give us), on the same
+/// photos at the same detection size: scripts/yunet-reference.py wrote
+/// tests/data/yunet_reference.json. Measured: boxes and landmarks within
+/// 0.03 % of the face width, scores within 0.0001 (the two versions'
+/// INTER_AREA downscaling and DNN arithmetic differ slightly); the test
+/// allows 0.5 %.
+#[test]
+fn detections_agree_with_opencv_face_detector_yn() {
+    let text = include_str!("data/yunet_reference.json");
+    let reference: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut m = matcher();
+    let mut worst = (0f32, 0f32, 0f32);
+    for p in reference["photos"].as_array().unwrap() {
+        let name = p["photo"].as_str().unwrap();
+        let img = photo(name);
+        assert_eq!(
+            [img.width() as u64, img.height() as u64],
+            [p["size"][0].as_u64().unwrap(), p["size"][1].as_u64().unwrap()]
+        );
+        let ours = m.detect(&img).unwrap();
+        let theirs = p["faces"].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{name}: {ours:?}");
+        for (o, t) in ours.iter().zip(theirs) {
+            let f = |v: &serde_json::Value| v.as_f64().unwrap() as f32;
+            let b = t["box"].as_array().unwrap();
+            let width = f(&b[2]);
+            let box_err = [o.x - f(&b[0]), o.y - f(&b[1]), o.width - f(&b[2]), o.height - f(&b[3])]
+                .iter()
+                .fold(0f32, |a, d| a.max(d.abs()))
+                / width;
+            let lm_err = o
+                .landmarks
+                .iter()
+                .zip(t["landmarks"].as_array().unwrap())
+                .map(|(&(x, y), l)| ((x - f(&l[0])).powi(2) + (y - f(&l[1])).powi(2)).sqrt())
+                .fold(0f32, f32::max)
+                / width;
+            let score_err = (o.score - f(&t["score"])).abs();
+            eprintln!(
+                "{name}: box {box_err:.4}, landmarks {lm_err:.4} of the face width, score {score_err:.4}"
+            );
+            worst = (worst.0.max(box_err), worst.1.max(lm_err), worst.2.max(score_err));
+        }
+    }
+    assert!(worst.0 < 0.005 && worst.1 < 0.005 && worst.2 < 0.005, "worst differences {worst:?}");
+}
