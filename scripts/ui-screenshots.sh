@@ -57,6 +57,7 @@ SCREENS=(
     "face|--step face"
     "result-green|--step result"
     "result-referral|--step result --referral-reason over_allowance cash_or_gold random_selection"
+    "result-referral-identity|--step result --referral-reason presentation_attack_suspected face_mismatch watch_list"
     "gate|--step gate"
     # Timed steps: countdown, "Back / Cancel", live preview with its guide and a hint.
     "passport-countdown|--step passport --countdown 60"
@@ -67,6 +68,7 @@ SCREENS=(
     "face-hint-one-person|--step face --countdown 45 --preview --hint one_person"
     "face-hint-more-light|--step face --countdown 45 --preview --hint more_light"
     "face-hint-hold-still|--step face --countdown 45 --preview --hint hold_still"
+    "face-hint-too-bright|--step face --countdown 45 --preview --hint too_bright"
     # Every failure screen (lane::events::failure), the timeout screen, the start after a cancel.
     "fail-chip-unreadable|--step passport --countdown 60 --failure chip_unreadable"
     "fail-document-unknown|--step passport --countdown 60 --failure document_unknown"

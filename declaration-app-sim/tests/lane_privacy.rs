@@ -164,3 +164,44 @@ fn the_lane_checks_the_chip_against_the_watch_list() {
     let k = lane.process_kiosk().unwrap();
     assert!(k.decision.is_green(), "{:?}", k.decision);
 }
+
+/// The gate camera sees no face while the passenger walks up (turned away):
+/// the gate falls back to stop-and-capture, asks them to stop and look, and
+/// recognises them on a quality-checked frame; both steps are on record.
+#[test]
+fn the_gate_falls_back_to_stop_and_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = passengers(dir.path(), &[Scenario::Green], 53);
+    let gate = Gate::start();
+    let config = KioskConfig { assets_dir: assets(), capture_attempts: 3, ..KioskConfig::default() };
+    let walking = config.gate_walking_frames as usize;
+    let (mut lane, scene) = lane(dir.path(), config, Some(&gate));
+    let (tx, rx) = std::sync::mpsc::channel();
+    lane.subscribe(tx);
+    scene.present_at_kiosk(&people[0]).unwrap();
+    let k = lane.process_kiosk().unwrap();
+    scene.leave_kiosk();
+    assert!(k.decision.is_green(), "{:?}", k.decision);
+
+    // Walking: a corridor with nobody facing the camera; then the passenger
+    // stops and looks (a frame of their own live capture).
+    let corridor = image::RgbImage::from_pixel(640, 480, image::Rgb([120, 118, 110]));
+    let stopped = kiosk::camera::mjpeg::load(&people[0].dir.join("kiosk-face.mjpeg")).unwrap().remove(0);
+    let mut frames = vec![corridor; walking];
+    frames.push(stopped);
+    scene.gate_camera.show(frames);
+    let g = lane.process_gate().unwrap();
+    scene.leave_gate();
+    assert!(matches!(g, GateOutcome::Passed { .. }), "{g:?}");
+    let hints: Vec<&str> = rx
+        .try_iter()
+        .filter_map(|e| match e {
+            kiosk::lane::events::FlowEvent::GateCamera { hint } => Some(hint),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hints, ["stop_and_look"]);
+    let events: Vec<String> = lane.store().gate_events().unwrap().into_iter().map(|e| e.event).collect();
+    assert_eq!(events.first().map(String::as_str), Some("stop_and_capture"), "{events:?}");
+    assert!(events.contains(&"passage_completed".to_string()), "{events:?}");
+}

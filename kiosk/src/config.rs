@@ -34,6 +34,11 @@ pub struct KioskConfig {
     /// one is matched, all of them go to presentation attack detection
     /// (at least 2; docs/face.md).
     pub face_burst_frames: usize,
+    /// Frames the gate camera matches as the passenger walks up, before it
+    /// falls back to stop-and-capture (the display asks them to stop and
+    /// look at the camera; `capture_attempts` quality-checked frames, the
+    /// best one matched).
+    pub gate_walking_frames: u32,
     /// Presentation attack detection: a burst whose score (0-1, higher is
     /// more likely live; `kiosk face pad-eval`) is below this is referred as
     /// a suspected attack.
@@ -75,6 +80,7 @@ impl Default for KioskConfig {
             passage_time_limit_ms: 10_000,
             capture_attempts: 10,
             face_burst_frames: 6,
+            gate_walking_frames: 3,
             pad_threshold: crate::face::pad::DEFAULT_PAD_THRESHOLD,
             step_timeout_secs: crate::lane::control::StepTimeouts::default(),
             watch_list: None,

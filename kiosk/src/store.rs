@@ -74,6 +74,17 @@ pub struct TransactionRecord {
     pub step_ms: serde_json::Value,
 }
 
+/// One row of the gate event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateEventRecord {
+    pub at_ms: i64,
+    pub lane: String,
+    pub transaction: Option<String>,
+    pub passage_id: Option<i64>,
+    pub event: String,
+    pub detail: Option<String>,
+}
+
 pub struct Store {
     conn: Connection,
 }
@@ -246,6 +257,24 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+
+    /// The gate event log, oldest first.
+    pub fn gate_events(&self) -> Result<Vec<GateEventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at_ms, lane, transaction_id, passage_id, event, detail FROM gate_events ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(GateEventRecord {
+                at_ms: r.get(0)?,
+                lane: r.get(1)?,
+                transaction: r.get(2)?,
+                passage_id: r.get(3)?,
+                event: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The next passage id: unique across restarts of this lane.

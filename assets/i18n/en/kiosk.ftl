@@ -102,3 +102,4 @@ hint-more-light = It is too dark. Please face the light.
 hint-hold-still = Please hold still.
 hint-hold-qr-steady = Please hold the QR code steady in the frame.
 hint-too-bright = The light is too bright. Please step out of direct light.
+hint-stop-and-look = Please stop for a moment and look at the camera on the gate.

@@ -101,3 +101,4 @@ hint-more-light = 暗すぎます。明るい方を向いてください。
 hint-hold-still = そのまま動かないでください。
 hint-hold-qr-steady = QRコードを枠の中で動かさないでください。
 hint-too-bright = 明るすぎます。強い光の当たらない位置に立ってください。
+hint-stop-and-look = いったん立ち止まり、ゲートのカメラを見てください。

@@ -101,3 +101,4 @@ hint-more-light = 너무 어둡습니다. 밝은 쪽을 봐 주십시오.
 hint-hold-still = 움직이지 말고 잠시 기다려 주십시오.
 hint-hold-qr-steady = QR 코드를 틀 안에서 흔들리지 않게 들어 주십시오.
 hint-too-bright = 너무 밝습니다. 강한 빛을 피해 서 주십시오.
+hint-stop-and-look = 잠시 멈춰 서서 게이트의 카메라를 봐 주십시오.

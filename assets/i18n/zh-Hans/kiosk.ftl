@@ -101,3 +101,4 @@ hint-more-light = 光线太暗。请面向光源。
 hint-hold-still = 请保持不动。
 hint-hold-qr-steady = 请将二维码稳定地保持在框内。
 hint-too-bright = 光线太强。请避开直射光。
+hint-stop-and-look = 请稍停片刻，看向闸机上的摄像头。

@@ -101,3 +101,4 @@ hint-more-light = 光線太暗。請面向光源。
 hint-hold-still = 請保持不動。
 hint-hold-qr-steady = 請將QR碼穩定地保持在框內。
 hint-too-bright = 光線太強。請避開直射光。
+hint-stop-and-look = 請稍停片刻，看向閘門上的攝影機。

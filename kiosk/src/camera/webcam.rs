@@ -86,7 +86,7 @@ impl Webcam {
         let Some(info) = cams.iter().find(|c| c.index().as_index().ok() == Some(index)) else {
             let present: Vec<String> = cams.iter().map(describe).collect();
             return Err(CameraError::Unavailable(format!(
-                "no camera found (none at index {index}; present: {})",
+                "no camera found (none at index {index}, /dev/video{index} on Linux; present: {})",
                 present.join(", ")
             )));
         };

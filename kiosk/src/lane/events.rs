@@ -108,6 +108,12 @@ pub enum FlowEvent {
         step: Step,
         limit_ms: u64,
     },
+    /// What the gate's display asks the passenger walking up (before the
+    /// gate knows who they are): `hint` is a [`guidance`] code, e.g.
+    /// [`guidance::STOP_AND_LOOK`] for the stop-and-capture fallback.
+    GateCamera {
+        hint: &'static str,
+    },
     /// The lane stopped (end of the demo, or a fatal device error).
     Shutdown {
         reason: String,
@@ -125,7 +131,10 @@ pub mod guidance {
     pub const HOLD_STILL: &str = "hold_still";
     pub const HOLD_QR_STEADY: &str = "hold_qr_steady";
     pub const TOO_BRIGHT: &str = "too_bright";
-    pub const ALL: [&str; 8] = [
+    /// At the gate: the walking capture found no clearance; stop and look
+    /// at the gate camera.
+    pub const STOP_AND_LOOK: &str = "stop_and_look";
+    pub const ALL: [&str; 9] = [
         LOOK_AT_CAMERA,
         COME_CLOSER,
         REMOVE_SUNGLASSES,
@@ -134,6 +143,7 @@ pub mod guidance {
         HOLD_STILL,
         HOLD_QR_STEADY,
         TOO_BRIGHT,
+        STOP_AND_LOOK,
     ];
 }
 

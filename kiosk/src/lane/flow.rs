@@ -12,7 +12,7 @@ use super::audit::FaceAudit;
 use super::clock;
 use super::control::{GuardedCamera, Interrupt, LaneControl, preview_frame};
 use super::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, failure};
-use super::gate_station::Clearances;
+use super::gate_station::{Clearances, GateMatch};
 use crate::camera::{Camera, CameraError};
 use crate::config::KioskConfig;
 use crate::decision::{
@@ -509,27 +509,6 @@ impl Lane {
         Err(last)
     }
 
-    fn capture_template(
-        camera: &mut dyn Camera,
-        matcher: &mut dyn FaceMatcher,
-        attempts: u32,
-    ) -> Result<FaceTemplate, FaceCaptureError> {
-        let mut last = FaceCaptureError::Camera(CameraError::NoFrame);
-        for _ in 0..attempts.max(1) {
-            let frame: RgbImage = match camera.capture() {
-                Ok(f) => f,
-                Err(CameraError::NoFrame) => continue,
-                Err(e) => return Err(FaceCaptureError::Camera(e)),
-            };
-            match matcher.template(&frame) {
-                Ok(t) => return Ok(t),
-                Err(e @ FaceError::ModelMissing { .. }) => return Err(FaceCaptureError::Face(e)),
-                Err(e) => last = FaceCaptureError::Face(e),
-            }
-        }
-        Err(last)
-    }
-
     fn verify_face(&mut self, passport: &PassportRead) -> Result<FaceVerification, FaceCaptureError> {
         // JPEG or JPEG 2000, decoded with size limits (the chip is untrusted).
         let portrait =
@@ -624,35 +603,95 @@ impl Lane {
         if burst.is_empty() { Err(last_error) } else { Ok(burst) }
     }
 
+    /// Who is walking up to the gate, among the active clearances (1:N).
+    /// First on the move: each of the first `gate_walking_frames` frames
+    /// with one face is matched as it comes. No match: stop-and-capture:
+    /// the gate display asks the passenger to stop and look at the camera,
+    /// up to `capture_attempts` frames are quality-checked and the best one
+    /// is matched. `None` (recorded as `not_recognised`): nobody is let
+    /// through and the passenger goes to staff. Probes are zeroed on drop.
+    fn recognise_at_gate(&mut self) -> Result<Option<GateMatch>, LaneError> {
+        let threshold = self.devices.face_matcher.threshold();
+        let mut camera_error = None;
+        for _ in 0..self.config.gate_walking_frames {
+            let frame = match self.devices.gate_camera.capture() {
+                Ok(f) => f,
+                Err(CameraError::NoFrame) => continue,
+                Err(e) => {
+                    camera_error = Some(e);
+                    break;
+                }
+            };
+            let Some(face) =
+                self.devices.face_matcher.detect(&frame).ok().and_then(|f| quality::single_face(&f))
+            else {
+                continue;
+            };
+            if let Ok(probe) = self.devices.face_matcher.template_of(&frame, &face)
+                && let Some(m) = self.clearances.best_match(&probe, threshold)
+            {
+                info!(transaction = %m.transaction, score = m.score, "gate camera: recognised while walking");
+                return Ok(Some(m));
+            }
+        }
+        if let Some(e) = camera_error {
+            warn!(error = %e, "gate camera unavailable; nobody is let through");
+            self.store.record_gate_event(
+                &self.config.lane,
+                None,
+                None,
+                "camera_unavailable",
+                Some(&e.to_string()),
+            )?;
+            return Ok(None);
+        }
+        info!("gate camera: no clearance matched while walking; stop and capture");
+        self.store.record_gate_event(&self.config.lane, None, None, "stop_and_capture", None)?;
+        self.emit(FlowEvent::GateCamera { hint: super::events::guidance::STOP_AND_LOOK });
+        let limits = self.config.face_quality;
+        let mut best: Option<(f32, RgbImage, DetectedFace)> = None;
+        for _ in 0..self.config.capture_attempts.max(1) {
+            let frame = match self.devices.gate_camera.capture() {
+                Ok(f) => f,
+                Err(CameraError::NoFrame) => continue,
+                Err(_) => break,
+            };
+            let Ok(faces) = self.devices.face_matcher.detect(&frame) else { continue };
+            let q = quality::assess(&frame, &faces, &limits);
+            if let Some(face) = quality::single_face(&faces).filter(|_| q.is_acceptable())
+                && best.as_ref().is_none_or(|(rank, _, _)| q.rank > *rank)
+            {
+                best = Some((q.rank, frame, face));
+            }
+        }
+        let found = best.and_then(|(_, frame, face)| {
+            let probe = self.devices.face_matcher.template_of(&frame, &face).ok()?;
+            self.clearances.best_match(&probe, threshold)
+        });
+        match &found {
+            Some(m) => {
+                info!(transaction = %m.transaction, score = m.score, "gate camera: recognised after stop-and-capture")
+            }
+            None => {
+                info!("gate camera: face matches no active clearance");
+                if let Some(audit) = &self.face_audit {
+                    audit.discard(&audit.gate);
+                }
+                self.store.record_gate_event(&self.config.lane, None, None, "not_recognised", None)?;
+            }
+        }
+        Ok(found)
+    }
+
     /// The gate camera sees the next walking passenger: recognise them among
     /// the clearances, authorise one passage, follow it to the end.
     pub fn process_gate(&mut self) -> Result<GateOutcome, LaneError> {
         for expired in self.clearances.expire(Instant::now()) {
             self.store.finish_transaction(&expired, "clearance_expired")?;
         }
-        let attempts = self.config.capture_attempts;
-        let probe = Self::capture_template(
-            self.devices.gate_camera.as_mut(),
-            self.devices.face_matcher.as_mut(),
-            attempts,
-        );
-        let probe = match probe {
-            Ok(p) => p,
-            Err(e) => {
-                info!(error = %e, "gate camera: no usable face");
-                return Ok(GateOutcome::NotRecognised);
-            }
-        };
-        let threshold = self.devices.face_matcher.threshold();
-        let Some(m) = self.clearances.best_match(&probe, threshold) else {
-            info!("gate camera: face matches no active clearance");
-            if let Some(audit) = &self.face_audit {
-                audit.discard(&audit.gate);
-            }
-            self.store.record_gate_event(&self.config.lane, None, None, "not_recognised", None)?;
+        let Some(m) = self.recognise_at_gate()? else {
             return Ok(GateOutcome::NotRecognised);
         };
-        drop(probe);
         let tx = m.transaction;
         if let Some(audit) = &self.face_audit {
             audit.keep(&audit.gate, &tx, "gate-face");

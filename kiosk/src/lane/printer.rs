@@ -42,6 +42,7 @@ pub fn describe(event: &FlowEvent) -> String {
         }
         // Frames are for the screen only.
         FlowEvent::Preview { .. } => String::new(),
+        FlowEvent::GateCamera { hint } => format!("gate display: {hint}"),
         FlowEvent::Shutdown { reason } => format!("lane stopped: {reason}"),
     }
 }

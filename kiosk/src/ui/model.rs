@@ -118,6 +118,8 @@ impl Passenger {
             }
             // Kept outside the passenger ([`Countdown`], [`PreviewState`]).
             FlowEvent::Deadline { .. } | FlowEvent::Preview { .. } => Reaction::Stay,
+            // For the gate's own display, not the kiosk screen.
+            FlowEvent::GateCamera { .. } => Reaction::Stay,
             FlowEvent::Shutdown { .. } => Reaction::Quit,
         }
     }
