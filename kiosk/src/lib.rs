@@ -11,6 +11,8 @@
 
 pub mod camera;
 pub mod config;
+#[cfg(feature = "console")]
+pub mod console;
 pub mod decision;
 pub mod declaration;
 pub mod face;
@@ -21,4 +23,5 @@ pub mod qr;
 pub mod store;
 #[cfg(feature = "ui")]
 pub mod ui;
+pub mod uplink;
 pub mod watch_list;

@@ -22,7 +22,7 @@ pub enum StoreError {
     FutureSchema(i64),
 }
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -55,6 +55,23 @@ const MIGRATIONS: &[&str] = &[
         used_at_ms INTEGER NOT NULL
      );
      CREATE INDEX gate_events_passage ON gate_events(passage_id);",
+    // 1 -> 2: a revision number per transaction row, bumped by triggers in
+    // the same statement as every change, so the staff-console uplink can
+    // send every change exactly once, in order, without gaps
+    // (`uplink::client`): rows with `rev` above what the console has.
+    "ALTER TABLE transactions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+     UPDATE transactions SET rev = rowid;
+     CREATE INDEX transactions_rev ON transactions(rev);
+     CREATE TRIGGER transactions_rev_insert AFTER INSERT ON transactions BEGIN
+        UPDATE transactions SET rev = (SELECT COALESCE(MAX(rev), 0) + 1 FROM transactions)
+        WHERE id = NEW.id;
+     END;
+     CREATE TRIGGER transactions_rev_update AFTER UPDATE OF decided_at_ms, outcome, reasons,
+        face_score, access_protocol, step_ms, passage_id, gate_result, finished_at_ms
+        ON transactions BEGIN
+        UPDATE transactions SET rev = (SELECT COALESCE(MAX(rev), 0) + 1 FROM transactions)
+        WHERE id = NEW.id;
+     END;",
 ];
 
 pub fn now_ms() -> i64 {
