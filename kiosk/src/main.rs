@@ -308,6 +308,15 @@ struct LaneArgs {
     /// `declaration-app-sim generate` exports its issuers' CSCAs.
     #[arg(long)]
     csca: Option<PathBuf>,
+    /// Staff console to sync records and live state to (e.g.
+    /// http://127.0.0.1:8480); needs --console-secret-file.
+    #[cfg(feature = "uplink")]
+    #[arg(long, requires = "console_secret_file")]
+    console: Option<String>,
+    /// File holding the lane secret the console was started with.
+    #[cfg(feature = "uplink")]
+    #[arg(long)]
+    console_secret_file: Option<PathBuf>,
 }
 
 fn main() {
@@ -1028,6 +1037,30 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     lane.subscribe(print_tx);
     let printer = std::thread::spawn(move || kiosk::lane::printer::print_events(print_rx));
 
+    // Records and live state to the staff console, from the lane's database.
+    #[cfg(feature = "uplink")]
+    let uplink = match (&args.console, &args.console_secret_file) {
+        (Some(url), Some(secret_file)) => {
+            let secret = std::fs::read_to_string(secret_file)
+                .with_context(|| format!("cannot read the console secret {}", secret_file.display()))?
+                .trim()
+                .to_string();
+            let (tx, rx) = mpsc::channel();
+            lane.subscribe(tx);
+            Some(kiosk::uplink::client::Uplink::start(
+                kiosk::uplink::client::UplinkConfig {
+                    console_url: url.clone(),
+                    lane_secret: secret,
+                    lane: config.lane.clone(),
+                    database: config.database.clone(),
+                    gate_configured: args.gate.is_some(),
+                },
+                rx,
+            ))
+        }
+        _ => None,
+    };
+
     #[cfg(feature = "ui")]
     let ui_rx = if !args.headless && std::env::var_os("DISPLAY").is_some() {
         let (tx, rx) = mpsc::channel();
@@ -1100,6 +1133,12 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
 
     let report = worker.join().map_err(|_| anyhow::anyhow!("the lane thread panicked"))??;
     let _ = printer.join();
+    #[cfg(feature = "uplink")]
+    if let Some(u) = uplink {
+        // Whatever the console has not got yet stays in the database and
+        // follows on the next run.
+        u.stop(std::time::Duration::from_secs(5));
+    }
     let green = report.iter().filter(|r| r["decision"]["outcome"] == "green").count();
     let passed = report.iter().filter(|r| r["gate"]["result"] == "passed").count();
     println!(
