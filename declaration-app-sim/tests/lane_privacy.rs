@@ -205,3 +205,29 @@ fn the_gate_falls_back_to_stop_and_capture() {
     assert_eq!(events.first().map(String::as_str), Some("stop_and_capture"), "{events:?}");
     assert!(events.contains(&"passage_completed".to_string()), "{events:?}");
 }
+
+/// A supervisor's gate command from the staff console, as the lane loop
+/// applies it: the mode goes to the gate over the real protocol and the
+/// result is a gate event.
+#[test]
+fn staff_gate_mode_commands_reach_the_gate_and_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = passengers(dir.path(), &[Scenario::Green], 54);
+    let gate = Gate::start();
+    let config = KioskConfig { assets_dir: assets(), ..KioskConfig::default() };
+    let (mut gated, _) = lane(dir.path(), config, Some(&gate));
+    use gate_controller::link::GateMode;
+    assert!(gated.set_gate_mode(GateMode::Locked, "sue", 7).unwrap());
+    assert!(gated.set_gate_mode(GateMode::Normal, "sue", 8).unwrap());
+    let events = gated.store().gate_events().unwrap();
+    assert_eq!(events.iter().filter(|e| e.event == "mode_set").count(), 2, "{events:?}");
+    assert!(events[0].detail.as_deref().unwrap().contains("Locked by sue (console command 7)"), "{events:?}");
+
+    // No gate: refused and recorded, nobody let through.
+    let dir = tempfile::tempdir().unwrap();
+    let _ = passengers(dir.path(), &[Scenario::Green], 55);
+    let (mut lane, _) =
+        lane(dir.path(), KioskConfig { assets_dir: assets(), ..KioskConfig::default() }, None);
+    assert!(!lane.set_gate_mode(GateMode::EmergencyOpen, "sue", 9).unwrap());
+    assert_eq!(lane.store().gate_events().unwrap()[0].event, "mode_failed");
+}

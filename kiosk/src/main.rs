@@ -1037,7 +1037,10 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     lane.subscribe(print_tx);
     let printer = std::thread::spawn(move || kiosk::lane::printer::print_events(print_rx));
 
-    // Records and live state to the staff console, from the lane's database.
+    // Records and live state to the staff console, from the lane's database;
+    // staff commands back (applied between passengers).
+    #[allow(unused_mut)]
+    let mut commands: Option<mpsc::Receiver<kiosk::uplink::wire::LaneCommand>> = None;
     #[cfg(feature = "uplink")]
     let uplink = match (&args.console, &args.console_secret_file) {
         (Some(url), Some(secret_file)) => {
@@ -1047,6 +1050,8 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
                 .to_string();
             let (tx, rx) = mpsc::channel();
             lane.subscribe(tx);
+            let (cmd_tx, cmd_rx) = mpsc::channel();
+            commands = Some(cmd_rx);
             Some(kiosk::uplink::client::Uplink::start(
                 kiosk::uplink::client::UplinkConfig {
                     console_url: url.clone(),
@@ -1054,6 +1059,7 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
                     lane: config.lane.clone(),
                     database: config.database.clone(),
                     gate_configured: args.gate.is_some(),
+                    commands: Some(cmd_tx),
                 },
                 rx,
             ))
@@ -1074,6 +1080,16 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     let worker = std::thread::spawn(move || -> Result<Vec<serde_json::Value>> {
         let mut report = Vec::new();
         for p in &passengers {
+            for c in commands.iter().flat_map(|rx| rx.try_iter()) {
+                use gate_controller::link::GateMode;
+                use kiosk::uplink::wire::GateModeCommand;
+                let mode = match c.gate_mode {
+                    GateModeCommand::Normal => GateMode::Normal,
+                    GateModeCommand::Locked => GateMode::Locked,
+                    GateModeCommand::EmergencyOpen => GateMode::EmergencyOpen,
+                };
+                lane.set_gate_mode(mode, &c.requested_by, c.id)?;
+            }
             lane.idle();
             std::thread::sleep(pace);
             scene.present_at_kiosk(p)?;

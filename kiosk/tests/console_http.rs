@@ -222,6 +222,37 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     let (_, stats) = get_json(&c, "/api/stats", &cookie);
     assert_eq!(stats["referral_reasons"][0], serde_json::json!(["over_allowance", 1]));
 
+    // Gate control is for supervisors, confirmed, and reaches the lane once.
+    let mode = serde_json::json!({"mode": "locked", "confirm": true});
+    assert_eq!(post(&c, "/api/gates/lane-7/mode", &cookie, Some(&csrf), mode.clone()), 403);
+    let (sue, sue_csrf) = login(&c, "sue", SUE_PW).unwrap();
+    assert_eq!(
+        post(
+            &c,
+            "/api/gates/lane-7/mode",
+            &sue,
+            Some(&sue_csrf),
+            serde_json::json!({"mode": "locked", "confirm": false})
+        ),
+        400
+    );
+    assert_eq!(post(&c, "/api/gates/lane-7/mode", &sue, None, mode.clone()), 403);
+    assert_eq!(post(&c, "/api/gates/lane-7/mode", &sue, Some(&sue_csrf), mode), 200);
+    let reply = |b: &SyncBatch| -> serde_json::Value {
+        agent()
+            .post(&c.url(&format!("/api/v1/lanes/{}/sync", b.lane)))
+            .header("Authorization", &format!("Bearer {SECRET}"))
+            .send_json(b)
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+    let first = reply(&batch("lane-7", 1, None));
+    assert_eq!(first["commands"][0]["gate_mode"], "locked", "{first}");
+    assert_eq!(first["commands"][0]["requested_by"], "sue");
+    assert_eq!(reply(&batch("lane-7", 1, None))["commands"], serde_json::json!([]));
+
     // Log out: the cookie is dead.
     assert_eq!(post(&c, "/logout", &cookie, Some(&csrf), serde_json::json!({})), 200);
     assert_eq!(get_json(&c, "/api/state", &cookie).0, 401);
@@ -232,7 +263,16 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     assert_eq!(audit["chain"]["ok"], true, "{audit}");
     let actions: Vec<&str> =
         audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["user.add", "login.failed", "login", "alarm.acknowledge", "referral.resolve", "logout"] {
+    for a in [
+        "user.add",
+        "login.failed",
+        "login",
+        "alarm.acknowledge",
+        "referral.resolve",
+        "logout",
+        "gate.mode",
+        "gate.mode.refused",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     c.stop();
@@ -319,6 +359,7 @@ fn a_lane_catches_up_after_the_console_was_down_and_nothing_is_doubled() {
             lane: "lane-3".into(),
             database: lane_db.clone(),
             gate_configured: true,
+            commands: None,
         },
         events_rx,
     );

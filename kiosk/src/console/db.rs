@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::audit;
-use crate::uplink::wire::{Cursor, GateEventRow, LiveState, SyncBatch};
+use crate::uplink::wire::{Cursor, GateEventRow, GateModeCommand, LaneCommand, LiveState, SyncBatch};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS gate_events (
     acked_by TEXT,
     acked_at_ms INTEGER,
     PRIMARY KEY (lane, id)
+);
+CREATE TABLE IF NOT EXISTS lane_commands (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    lane TEXT NOT NULL,
+    gate_mode TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at_ms INTEGER NOT NULL,
+    delivered_at_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS login_failures (
     key TEXT NOT NULL,
@@ -370,6 +378,56 @@ impl ConsoleDb {
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         let transactions = self.conn.query_row("SELECT COUNT(*) FROM transactions", [], |r| r.get(0))?;
         Ok(Statistics { per_hour, referral_reasons, transactions })
+    }
+
+    /// Queue a gate mode for a lane (audited with the request); its id.
+    pub fn queue_gate_mode(
+        &mut self,
+        lane: &str,
+        mode: GateModeCommand,
+        user: &str,
+        role: &str,
+        now_ms: i64,
+    ) -> Result<i64, DbError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO lane_commands (lane, gate_mode, requested_by, requested_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![lane, mode.as_str(), user, now_ms],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::append(
+            &tx,
+            now_ms,
+            user,
+            role,
+            "gate.mode",
+            lane,
+            &format!("{} (command {id})", mode.as_str()),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The commands not yet delivered to `lane`, marked delivered: each goes
+    /// out once (the lane records what it did as a gate event).
+    pub fn take_commands(&mut self, lane: &str, now_ms: i64) -> Result<Vec<LaneCommand>, DbError> {
+        let tx = self.conn.transaction()?;
+        let cmds: Vec<(i64, String, String)> = tx
+            .prepare("SELECT id, gate_mode, requested_by FROM lane_commands WHERE lane = ?1 AND delivered_at_ms IS NULL ORDER BY id")?
+            .query_map([lane], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE lane_commands SET delivered_at_ms = ?2 WHERE lane = ?1 AND delivered_at_ms IS NULL",
+            params![lane, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(cmds
+            .into_iter()
+            .filter_map(|(id, mode, by)| {
+                let gate_mode = serde_json::from_value(serde_json::Value::String(mode)).ok()?;
+                Some(LaneCommand { id, gate_mode, requested_by: by })
+            })
+            .collect())
     }
 
     /// Every transaction id of a lane, for the load test's exactly-once check.

@@ -25,7 +25,7 @@ use tracing::{info, warn};
 
 use super::auth::{LoginRefused, Session, tokens_equal};
 use super::db::ConsoleDb;
-use crate::uplink::wire::{SyncBatch, SyncReply};
+use crate::uplink::wire::{GateModeCommand, SyncBatch, SyncReply, valid_lane_name};
 
 const COOKIE: &str = "egate_session";
 /// Sent through the update channel when the console stops: every open event
@@ -74,6 +74,7 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/api/events", get(api_events))
         .route("/api/alarms/{lane}/{id}/ack", post(ack_alarm))
         .route("/api/referrals/{lane}/{transaction}/resolve", post(resolve_referral))
+        .route("/api/gates/{lane}/mode", post(gate_mode))
         .route("/api/v1/lanes/{lane}/cursor", get(lane_cursor))
         .route("/api/v1/lanes/{lane}/sync", post(lane_sync))
         .with_state(state)
@@ -358,6 +359,50 @@ async fn resolve_referral(
     }
 }
 
+#[derive(Deserialize)]
+struct GateModeRequest {
+    mode: GateModeCommand,
+    /// The page asks the supervisor to confirm; the request must say so.
+    confirm: bool,
+}
+
+async fn gate_mode(
+    State(state): State<Arc<ConsoleState>>,
+    Path(lane): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<GateModeRequest>,
+) -> Response {
+    let (_, s) = match session_for_change(&state, &headers) {
+        Ok(x) => x,
+        Err(r) => return r.into_response(),
+    };
+    if !s.role.may_control_gates() {
+        let _ = state.db().audit(
+            now_ms(),
+            &s.username,
+            s.role.as_str(),
+            "gate.mode.refused",
+            &lane,
+            body.mode.as_str(),
+        );
+        return error(StatusCode::FORBIDDEN, "only a supervisor may control gates");
+    }
+    if !body.confirm {
+        return error(StatusCode::BAD_REQUEST, "gate commands must be confirmed");
+    }
+    if !valid_lane_name(&lane) {
+        return error(StatusCode::BAD_REQUEST, "not a lane name");
+    }
+    let r = state.db().queue_gate_mode(&lane, body.mode, &s.username, s.role.as_str(), now_ms());
+    match r {
+        Ok(id) => {
+            state.publish(json!({"type": "gate_command", "lane": lane, "id": id, "mode": body.mode.as_str(), "by": s.username}));
+            Json(json!({"ok": true, "command": id})).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
 fn lane_authorised(state: &ConsoleState, headers: &HeaderMap) -> bool {
     let sent = headers
         .get(header::AUTHORIZATION)
@@ -412,7 +457,11 @@ async fn lane_sync(
     for a in alarms {
         state.publish(json!({"type": "alarm", "alarm": a}));
     }
-    Json(SyncReply { cursor }).into_response()
+    let commands = match state.db().take_commands(&lane, now) {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    Json(SyncReply { cursor, commands }).into_response()
 }
 
 /// Serve until `shutdown` resolves.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use gate_controller::link::{Direction, GateEvent, GateLink};
+use gate_controller::link::{Direction, GateEvent, GateLink, GateMode};
 use image::RgbImage;
 use tracing::{info, warn};
 
@@ -601,6 +601,34 @@ impl Lane {
             }
         }
         if burst.is_empty() { Err(last_error) } else { Ok(burst) }
+    }
+
+    /// Set the gate's mode on a staff command (`by`: who asked, `command`:
+    /// the console's command id); the result is a gate event either way.
+    pub fn set_gate_mode(&mut self, mode: GateMode, by: &str, command: i64) -> Result<bool, LaneError> {
+        let detail = format!("{mode:?} by {by} (console command {command})");
+        let r = match self.devices.gate.as_ref() {
+            None => Err("no gate is connected to this lane".to_string()),
+            Some(gate) => gate.set_mode(mode).map_err(|e| e.to_string()),
+        };
+        match r {
+            Ok(()) => {
+                info!(?mode, by, command, "gate mode set by staff");
+                self.store.record_gate_event(&self.config.lane, None, None, "mode_set", Some(&detail))?;
+                Ok(true)
+            }
+            Err(e) => {
+                warn!(?mode, by, command, error = %e, "gate mode could not be set");
+                self.store.record_gate_event(
+                    &self.config.lane,
+                    None,
+                    None,
+                    "mode_failed",
+                    Some(&format!("{detail}: {e}")),
+                )?;
+                Ok(false)
+            }
+        }
     }
 
     /// Who is walking up to the gate, among the active clearances (1:N).

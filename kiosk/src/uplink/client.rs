@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags, params};
 use tracing::{debug, info, warn};
 
-use super::wire::{Cursor, GateEventRow, LiveState, SyncBatch, SyncReply, TransactionRow, WIRE_VERSION};
+use super::wire::{
+    Cursor, GateEventRow, LaneCommand, LiveState, SyncBatch, SyncReply, TransactionRow, WIRE_VERSION,
+};
 use crate::lane::events::{FlowEvent, GateStatus};
 
 /// Rows per request.
@@ -37,6 +39,9 @@ pub struct UplinkConfig {
     pub database: PathBuf,
     /// `none` when the lane has no gate.
     pub gate_configured: bool,
+    /// Where staff commands from the console go (the lane loop applies them
+    /// between passengers); None: commands are not taken.
+    pub commands: Option<std::sync::mpsc::Sender<LaneCommand>>,
 }
 
 pub struct Uplink {
@@ -109,13 +114,20 @@ impl Client {
     }
 
     fn sync(&self, batch: &SyncBatch) -> Result<Cursor, SyncError> {
-        self.agent
+        let reply = self
+            .agent
             .post(&self.url("sync"))
             .header("Authorization", &self.auth())
             .send_json(batch)
             .and_then(|mut r| r.body_mut().read_json::<SyncReply>())
-            .map(|r| r.cursor)
-            .map_err(|e| SyncError::Http(e.to_string()))
+            .map_err(|e| SyncError::Http(e.to_string()))?;
+        for c in reply.commands {
+            info!(command = c.id, mode = c.gate_mode.as_str(), by = %c.requested_by, "staff console command");
+            if let Some(tx) = &self.config.commands {
+                let _ = tx.send(c);
+            }
+        }
+        Ok(reply.cursor)
     }
 }
 

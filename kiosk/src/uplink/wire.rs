@@ -89,10 +89,41 @@ pub struct SyncBatch {
     pub gate_events: Vec<GateEventRow>,
 }
 
-/// Console -> lane: the console's cursor after storing the batch.
+/// A gate mode a supervisor set on the console for one lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateModeCommand {
+    Normal,
+    Locked,
+    EmergencyOpen,
+}
+
+impl GateModeCommand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateModeCommand::Normal => "normal",
+            GateModeCommand::Locked => "locked",
+            GateModeCommand::EmergencyOpen => "emergency_open",
+        }
+    }
+}
+
+/// A staff command for the lane, delivered once in a [`SyncReply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneCommand {
+    pub id: i64,
+    pub gate_mode: GateModeCommand,
+    /// Who asked (for the lane's gate event record).
+    pub requested_by: String,
+}
+
+/// Console -> lane: the console's cursor after storing the batch, and the
+/// staff commands not yet delivered to this lane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReply {
     pub cursor: Cursor,
+    #[serde(default)]
+    pub commands: Vec<LaneCommand>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
