@@ -1039,10 +1039,8 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
 
     // Records and live state to the staff console, from the lane's database;
     // staff commands back (applied between passengers).
-    #[allow(unused_mut)]
-    let mut commands: Option<mpsc::Receiver<kiosk::uplink::wire::LaneCommand>> = None;
     #[cfg(feature = "uplink")]
-    let uplink = match (&args.console, &args.console_secret_file) {
+    let (uplink, commands) = match (&args.console, &args.console_secret_file) {
         (Some(url), Some(secret_file)) => {
             let secret = std::fs::read_to_string(secret_file)
                 .with_context(|| format!("cannot read the console secret {}", secret_file.display()))?
@@ -1051,8 +1049,7 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
             let (tx, rx) = mpsc::channel();
             lane.subscribe(tx);
             let (cmd_tx, cmd_rx) = mpsc::channel();
-            commands = Some(cmd_rx);
-            Some(kiosk::uplink::client::Uplink::start(
+            let uplink = kiosk::uplink::client::Uplink::start(
                 kiosk::uplink::client::UplinkConfig {
                     console_url: url.clone(),
                     lane_secret: secret,
@@ -1062,10 +1059,13 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
                     commands: Some(cmd_tx),
                 },
                 rx,
-            ))
+            );
+            (Some(uplink), Some(cmd_rx))
         }
-        _ => None,
+        _ => (None, None),
     };
+    #[cfg(not(feature = "uplink"))]
+    let commands: Option<mpsc::Receiver<kiosk::uplink::wire::LaneCommand>> = None;
 
     #[cfg(feature = "ui")]
     let ui_rx = if !args.headless && std::env::var_os("DISPLAY").is_some() {

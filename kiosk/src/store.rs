@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::decision::{Decision, ReasonCode};
+use crate::uplink::wire::{GateEventRow, TransactionRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -89,17 +90,6 @@ pub struct TransactionRecord {
     pub passage_id: Option<i64>,
     pub gate_result: Option<String>,
     pub step_ms: serde_json::Value,
-}
-
-/// One row of the gate event log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GateEventRecord {
-    pub at_ms: i64,
-    pub lane: String,
-    pub transaction: Option<String>,
-    pub passage_id: Option<i64>,
-    pub event: String,
-    pub detail: Option<String>,
 }
 
 pub struct Store {
@@ -277,21 +267,8 @@ impl Store {
     }
 
     /// The gate event log, oldest first.
-    pub fn gate_events(&self) -> Result<Vec<GateEventRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at_ms, lane, transaction_id, passage_id, event, detail FROM gate_events ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(GateEventRecord {
-                at_ms: r.get(0)?,
-                lane: r.get(1)?,
-                transaction: r.get(2)?,
-                passage_id: r.get(3)?,
-                event: r.get(4)?,
-                detail: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    pub fn gate_events(&self) -> Result<Vec<GateEventRow>, StoreError> {
+        Ok(gate_events_after(&self.conn, 0, i64::MAX)?)
     }
 
     /// The next passage id: unique across restarts of this lane.
@@ -300,6 +277,62 @@ impl Store {
             self.conn.query_row("SELECT MAX(passage_id) FROM transactions", [], |r| r.get(0))?;
         Ok(max.unwrap_or(0) as u64 + 1)
     }
+}
+
+/// Transaction rows changed after revision `rev`, in revision order, at
+/// most `limit` (the staff-console uplink reads them through its own
+/// read-only connection).
+pub fn transactions_after(
+    conn: &Connection,
+    rev: i64,
+    limit: i64,
+) -> Result<Vec<TransactionRow>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, rev, started_at_ms, decided_at_ms, outcome, reasons, face_score, step_ms, passage_id,
+            gate_result, finished_at_ms
+         FROM transactions WHERE rev > ?1 ORDER BY rev LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![rev, limit], |r| {
+        let reasons: String = r.get(5)?;
+        let steps: String = r.get(7)?;
+        Ok(TransactionRow {
+            id: r.get(0)?,
+            rev: r.get(1)?,
+            started_at_ms: r.get(2)?,
+            decided_at_ms: r.get(3)?,
+            outcome: r.get(4)?,
+            reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+            face_score: r.get(6)?,
+            step_ms: serde_json::from_str(&steps).unwrap_or_default(),
+            passage_id: r.get(8)?,
+            gate_result: r.get(9)?,
+            finished_at_ms: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Gate events with an id above `id`, oldest first, at most `limit`.
+pub fn gate_events_after(
+    conn: &Connection,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<GateEventRow>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at_ms, transaction_id, passage_id, event, detail FROM gate_events
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![id, limit], |r| {
+        Ok(GateEventRow {
+            id: r.get(0)?,
+            at_ms: r.get(1)?,
+            transaction: r.get(2)?,
+            passage_id: r.get(3)?,
+            event: r.get(4)?,
+            detail: r.get(5)?,
+        })
+    })?;
+    rows.collect()
 }
 
 #[cfg(test)]

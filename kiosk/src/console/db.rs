@@ -243,16 +243,25 @@ impl ConsoleDb {
     }
 
     pub fn lanes(&self, now_ms: i64) -> Result<Vec<LaneSummary>, DbError> {
+        self.lane_summaries(now_ms, None)
+    }
+
+    /// One lane's tile (after each of its syncs: counting only its rows).
+    pub fn lane(&self, lane: &str, now_ms: i64) -> Result<Option<LaneSummary>, DbError> {
+        Ok(self.lane_summaries(now_ms, Some(lane))?.pop())
+    }
+
+    fn lane_summaries(&self, now_ms: i64, only: Option<&str>) -> Result<Vec<LaneSummary>, DbError> {
         let hour_ago = now_ms - 3_600_000;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT l.lane, l.last_seen_ms, l.live,
                 (SELECT COUNT(*) FROM transactions t WHERE t.lane = l.lane AND t.decided_at_ms >= ?1),
                 (SELECT COUNT(*) FROM transactions t WHERE t.lane = l.lane AND t.decided_at_ms >= ?1 AND t.outcome = 'green'),
                 (SELECT COUNT(*) FROM gate_events g WHERE g.lane = l.lane AND g.alarm = 1 AND g.acked_at_ms IS NULL),
                 (SELECT COUNT(*) FROM transactions t WHERE t.lane = l.lane AND t.outcome = 'referral' AND t.resolved_at_ms IS NULL)
-             FROM lanes l ORDER BY l.lane",
+             FROM lanes l WHERE ?2 IS NULL OR l.lane = ?2 ORDER BY l.lane",
         )?;
-        let rows = stmt.query_map([hour_ago], |r| {
+        let rows = stmt.query_map(params![hour_ago, only], |r| {
             let live: String = r.get(2)?;
             Ok(LaneSummary {
                 lane: r.get(0)?,

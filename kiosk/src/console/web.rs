@@ -442,12 +442,19 @@ async fn lane_sync(
         return error(StatusCode::BAD_REQUEST, &e.to_string());
     }
     let now = now_ms();
-    let applied = state.db().apply(&batch, now);
-    let (cursor, alarms) = match applied {
+    // One lock for the batch, the lane's tile and its pending commands.
+    let stored = {
+        let mut db = state.db();
+        db.apply(&batch, now).and_then(|(cursor, alarms)| {
+            let summary = db.lane(&lane, now)?;
+            let commands = db.take_commands(&lane, now)?;
+            Ok((cursor, alarms, summary, commands))
+        })
+    };
+    let (cursor, alarms, summary, commands) = match stored {
         Ok(x) => x,
         Err(e) => return internal(e),
     };
-    let summary = state.db().lanes(now).ok().and_then(|l| l.into_iter().find(|s| s.lane == lane));
     state.publish(json!({
         "type": "lane",
         "lane": summary,
@@ -457,10 +464,6 @@ async fn lane_sync(
     for a in alarms {
         state.publish(json!({"type": "alarm", "alarm": a}));
     }
-    let commands = match state.db().take_commands(&lane, now) {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
     Json(SyncReply { cursor, commands }).into_response()
 }
 

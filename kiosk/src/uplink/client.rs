@@ -15,13 +15,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags};
 use tracing::{debug, info, warn};
 
-use super::wire::{
-    Cursor, GateEventRow, LaneCommand, LiveState, SyncBatch, SyncReply, TransactionRow, WIRE_VERSION,
-};
+use super::wire::{Cursor, LaneCommand, LiveState, SyncBatch, SyncReply, WIRE_VERSION};
 use crate::lane::events::{FlowEvent, GateStatus};
+use crate::store;
 
 /// Rows per request.
 const BATCH_ROWS: i64 = 200;
@@ -140,50 +139,6 @@ fn open_read_only(path: &Path) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
-fn transactions_after(conn: &Connection, rev: i64) -> Result<Vec<TransactionRow>, rusqlite::Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, rev, started_at_ms, decided_at_ms, outcome, reasons, face_score, step_ms, passage_id,
-            gate_result, finished_at_ms
-         FROM transactions WHERE rev > ?1 ORDER BY rev LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![rev, BATCH_ROWS], |r| {
-        let reasons: String = r.get(5)?;
-        let steps: String = r.get(7)?;
-        Ok(TransactionRow {
-            id: r.get(0)?,
-            rev: r.get(1)?,
-            started_at_ms: r.get(2)?,
-            decided_at_ms: r.get(3)?,
-            outcome: r.get(4)?,
-            reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-            face_score: r.get(6)?,
-            step_ms: serde_json::from_str(&steps).unwrap_or_default(),
-            passage_id: r.get(8)?,
-            gate_result: r.get(9)?,
-            finished_at_ms: r.get(10)?,
-        })
-    })?;
-    rows.collect()
-}
-
-fn gate_events_after(conn: &Connection, id: i64) -> Result<Vec<GateEventRow>, rusqlite::Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at_ms, transaction_id, passage_id, event, detail FROM gate_events
-         WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![id, BATCH_ROWS], |r| {
-        Ok(GateEventRow {
-            id: r.get(0)?,
-            at_ms: r.get(1)?,
-            transaction: r.get(2)?,
-            passage_id: r.get(3)?,
-            event: r.get(4)?,
-            detail: r.get(5)?,
-        })
-    })?;
-    rows.collect()
-}
-
 /// Fold one lane event into the tile state; true when the tile changed.
 fn update_live(live: &mut LiveState, event: &FlowEvent) -> bool {
     let before = live.clone();
@@ -260,8 +215,8 @@ fn run(config: UplinkConfig, events: Receiver<FlowEvent>, stop: Arc<AtomicBool>)
                 }
             };
             let db = conn.as_ref().expect("opened above");
-            let transactions = transactions_after(db, c.transactions_rev)?;
-            let gate_events = gate_events_after(db, c.gate_event_id)?;
+            let transactions = store::transactions_after(db, c.transactions_rev, BATCH_ROWS)?;
+            let gate_events = store::gate_events_after(db, c.gate_event_id, BATCH_ROWS)?;
             let rows = !transactions.is_empty() || !gate_events.is_empty();
             if !rows && !dirty && last_sent.elapsed() < HEARTBEAT {
                 return Ok(false);
