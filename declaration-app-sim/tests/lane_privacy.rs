@@ -206,22 +206,58 @@ fn the_gate_falls_back_to_stop_and_capture() {
     assert!(events.contains(&"passage_completed".to_string()), "{events:?}");
 }
 
-/// A supervisor's gate command from the staff console, as the lane loop
-/// applies it: the mode goes to the gate over the real protocol and the
-/// result is a gate event.
+/// A supervisor's gate commands from the staff console, as the lane's gate
+/// desk applies them: at once (while the lane thread serves a passenger),
+/// over the real protocol, each result a gate event; a passage authorised
+/// by hand is followed to its end by the gate monitor.
 #[test]
 fn staff_gate_mode_commands_reach_the_gate_and_are_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let _ = passengers(dir.path(), &[Scenario::Green], 54);
+    let people = passengers(dir.path(), &[Scenario::Green], 54);
     let gate = Gate::start();
     let config = KioskConfig { assets_dir: assets(), ..KioskConfig::default() };
-    let (mut gated, _) = lane(dir.path(), config, Some(&gate));
+    let (mut gated, scene) = lane(dir.path(), config, Some(&gate));
     use gate_controller::link::GateMode;
     assert!(gated.set_gate_mode(GateMode::Locked, "sue", 7).unwrap());
     assert!(gated.set_gate_mode(GateMode::Normal, "sue", 8).unwrap());
     let events = gated.store().gate_events().unwrap();
     assert_eq!(events.iter().filter(|e| e.event == "mode_set").count(), 2, "{events:?}");
     assert!(events[0].detail.as_deref().unwrap().contains("Locked by sue (console command 7)"), "{events:?}");
+
+    // One passage by hand, from another thread, while the lane thread is
+    // busy with a passenger at the kiosk.
+    let desk = gated.gate_desk();
+    scene.present_at_kiosk(&people[0]).unwrap();
+    let staff = std::thread::spawn(move || desk.authorise_one_passage("sue", 10).unwrap());
+    let k = gated.process_kiosk().unwrap();
+    let manual = staff.join().unwrap().expect("the gate accepts a passage authorised by hand");
+    let decided = gated.store().transaction(&k.transaction).unwrap().unwrap();
+    assert_eq!(decided.outcome.as_deref(), Some("green"));
+    // The monitor follows the hand-authorised passage by itself.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let manual_events = loop {
+        let ev: Vec<_> = gated
+            .store()
+            .gate_events()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.passage_id == Some(manual as i64))
+            .collect();
+        if ev.iter().any(|e| e.event == "passage_completed") || std::time::Instant::now() > deadline {
+            break ev;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let names: Vec<&str> = manual_events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["manual_authorised", "entered", "passage_completed"], "{manual_events:?}");
+    assert!(manual_events.iter().all(|e| e.transaction.is_none()));
+    assert!(manual_events[0].detail.as_deref().unwrap().contains("by sue (console command 10)"));
+    // The passenger's own passage gets the next id and is not confused with it.
+    scene.walk_to_gate(&people[0]).unwrap();
+    match gated.process_gate().unwrap() {
+        GateOutcome::Passed { passage_id, .. } => assert_eq!(passage_id, manual + 1),
+        other => panic!("{other:?}"),
+    }
 
     // No gate: refused and recorded, nobody let through.
     let dir = tempfile::tempdir().unwrap();

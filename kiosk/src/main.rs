@@ -1038,7 +1038,7 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
     let printer = std::thread::spawn(move || kiosk::lane::printer::print_events(print_rx));
 
     // Records and live state to the staff console, from the lane's database;
-    // staff commands back (applied between passengers).
+    // staff commands back.
     #[cfg(feature = "uplink")]
     let (uplink, commands) = match (&args.console, &args.console_secret_file) {
         (Some(url), Some(secret_file)) => {
@@ -1064,8 +1064,6 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
         }
         _ => (None, None),
     };
-    #[cfg(not(feature = "uplink"))]
-    let commands: Option<mpsc::Receiver<kiosk::uplink::wire::LaneCommand>> = None;
 
     #[cfg(feature = "ui")]
     let ui_rx = if !args.headless && std::env::var_os("DISPLAY").is_some() {
@@ -1076,35 +1074,55 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
         None
     };
 
+    // Staff commands act on the gate at once, whatever the lane is doing
+    // (an emergency open does not wait for the passenger at the kiosk).
+    #[cfg(feature = "uplink")]
+    if let Some(rx) = commands {
+        let desk = lane.gate_desk();
+        std::thread::Builder::new()
+            .name("staff-commands".into())
+            .spawn(move || {
+                for c in rx {
+                    if let Err(e) = kiosk::uplink::client::apply_command(&desk, &c) {
+                        tracing::error!(command = c.id, error = %e, "staff command could not be recorded");
+                    }
+                }
+            })
+            .context("cannot start the staff command thread")?;
+    }
+
     let pace = std::time::Duration::from_millis(args.pace_ms);
     let worker = std::thread::spawn(move || -> Result<Vec<serde_json::Value>> {
         let mut report = Vec::new();
+        // Arrivals (`arrival_ms` in the manifest) count from here.
+        let opened = std::time::Instant::now();
         for p in &passengers {
-            for c in commands.iter().flat_map(|rx| rx.try_iter()) {
-                use gate_controller::link::GateMode;
-                use kiosk::uplink::wire::GateModeCommand;
-                let mode = match c.gate_mode {
-                    GateModeCommand::Normal => GateMode::Normal,
-                    GateModeCommand::Locked => GateMode::Locked,
-                    GateModeCommand::EmergencyOpen => GateMode::EmergencyOpen,
-                };
-                lane.set_gate_mode(mode, &c.requested_by, c.id)?;
-            }
             lane.idle();
+            // The passenger arrives; one who arrived while the lane was busy
+            // has waited in the queue (`queue_ms`).
+            let arrival = p.manifest.arrival_ms.map(std::time::Duration::from_millis);
+            if let Some(wait) = arrival.and_then(|a| a.checked_sub(opened.elapsed())) {
+                std::thread::sleep(wait);
+            }
+            let queue_ms = arrival.map(|a| opened.elapsed().saturating_sub(a).as_millis() as u64);
             std::thread::sleep(pace);
             scene.present_at_kiosk(p)?;
+            let kiosk_started = std::time::Instant::now();
             let kiosk_outcome = lane.process_kiosk()?;
+            let kiosk_ms = kiosk_started.elapsed().as_millis() as u64;
             std::thread::sleep(pace);
             let gate = if kiosk_outcome.decision.is_green() {
                 scene.walk_to_gate(p)?;
+                let gate_started = std::time::Instant::now();
                 let g = lane.process_gate()?;
                 scene.leave_gate();
-                Some(g)
+                Some((g, gate_started.elapsed().as_millis() as u64))
             } else {
                 scene.leave_kiosk();
                 None
             };
-            let gate_json = gate.as_ref().map(|g| match g {
+            let gate_ms = gate.as_ref().map(|g| g.1);
+            let gate_json = gate.as_ref().map(|(g, _)| match g {
                 GateOutcome::Passed { passage_id, .. } => {
                     json!({"result": "passed", "passage_id": passage_id})
                 }
@@ -1124,6 +1142,10 @@ fn run_lane(mut config: KioskConfig, args: LaneArgs) -> Result<()> {
                 "decision": kiosk_outcome.decision,
                 "face_score": kiosk_outcome.face_score,
                 "step_ms": kiosk_outcome.step_ms,
+                "kiosk_ms": kiosk_ms,
+                "arrival_ms": p.manifest.arrival_ms,
+                "queue_ms": queue_ms,
+                "gate_ms": gate_ms,
                 "interrupted": kiosk_outcome.interrupted.map(|i| i.code()),
                 "gate": gate_json,
             }));

@@ -6,6 +6,7 @@
 //! cannot let someone through unrecorded. The schema is migrated at open.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -92,8 +93,12 @@ pub struct TransactionRecord {
     pub step_ms: serde_json::Value,
 }
 
+/// The lane's records. Cloning shares the one connection: the lane thread
+/// and its gate monitor (events outside a passenger's passage, staff
+/// commands) write through it in turn.
+#[derive(Clone)]
 pub struct Store {
-    conn: Connection,
+    conn: Arc<Mutex<Connection>>,
 }
 
 impl Store {
@@ -116,18 +121,25 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn };
+        let store = Store { conn: Arc::new(Mutex::new(conn)) };
         store.migrate()?;
         Ok(store)
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    /// The connection; a panic elsewhere while holding it leaves SQLite
+    /// consistent (its own transactions), so a poisoned lock is taken over.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::FutureSchema(version));
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
+            let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
@@ -136,7 +148,7 @@ impl Store {
     }
 
     pub fn begin_transaction(&self, id: &str, lane: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO transactions (id, lane, started_at_ms) VALUES (?1, ?2, ?3)",
             params![id, lane, now_ms()],
         )?;
@@ -154,7 +166,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let outcome = if decision.is_green() { "green" } else { "referral" };
         let reasons = serde_json::to_string(decision.reasons()).unwrap_or_else(|_| "[]".into());
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE transactions SET decided_at_ms = ?2, outcome = ?3, reasons = ?4, face_score = ?5,
                 access_protocol = ?6, step_ms = ?7 WHERE id = ?1",
             params![
@@ -172,7 +184,7 @@ impl Store {
 
     /// Mark a declaration as used; false when it was used before (replay).
     pub fn claim_declaration(&self, digest: &[u8; 32], transaction: &str) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
+        let n = self.conn().execute(
             "INSERT OR IGNORE INTO used_declarations (digest, transaction_id, used_at_ms) VALUES (?1, ?2, ?3)",
             params![&digest[..], transaction, now_ms()],
         )?;
@@ -180,7 +192,7 @@ impl Store {
     }
 
     pub fn declaration_used(&self, digest: &[u8; 32]) -> Result<bool, StoreError> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM used_declarations WHERE digest = ?1",
             [&digest[..]],
             |r| r.get(0),
@@ -189,7 +201,7 @@ impl Store {
     }
 
     pub fn set_passage(&self, id: &str, passage_id: u64) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE transactions SET passage_id = ?2 WHERE id = ?1",
             params![id, passage_id as i64],
         )?;
@@ -197,7 +209,7 @@ impl Store {
     }
 
     pub fn finish_transaction(&self, id: &str, gate_result: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE transactions SET gate_result = ?2, finished_at_ms = ?3 WHERE id = ?1",
             params![id, gate_result, now_ms()],
         )?;
@@ -211,7 +223,8 @@ impl Store {
     /// (templates) are only ever in memory, so an interrupted passenger is
     /// not recognised by the gate after the restart. Returns their ids.
     pub fn close_interrupted(&self, lane: &str) -> Result<Vec<String>, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         let ids: Vec<String> = tx
             .prepare("SELECT id FROM transactions WHERE lane = ?1 AND finished_at_ms IS NULL ORDER BY started_at_ms")?
             .query_map([lane], |r| r.get(0))?
@@ -233,7 +246,7 @@ impl Store {
         event: &str,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO gate_events (at_ms, lane, transaction_id, passage_id, event, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![now_ms(), lane, transaction, passage_id.map(|p| p as i64), event, detail],
@@ -243,7 +256,7 @@ impl Store {
 
     pub fn transaction(&self, id: &str) -> Result<Option<TransactionRecord>, StoreError> {
         Ok(self
-            .conn
+            .conn()
             .query_row(
                 "SELECT id, lane, outcome, reasons, face_score, passage_id, gate_result, step_ms
                  FROM transactions WHERE id = ?1",
@@ -268,13 +281,19 @@ impl Store {
 
     /// The gate event log, oldest first.
     pub fn gate_events(&self) -> Result<Vec<GateEventRow>, StoreError> {
-        Ok(gate_events_after(&self.conn, 0, i64::MAX)?)
+        Ok(gate_events_after(&self.conn(), 0, i64::MAX)?)
     }
 
-    /// The next passage id: unique across restarts of this lane.
+    /// The next passage id: above every one used so far, by a passenger
+    /// (transactions) or by hand from the staff console (gate events only),
+    /// so unique across restarts of this lane.
     pub fn next_passage_id(&self) -> Result<u64, StoreError> {
-        let max: Option<i64> =
-            self.conn.query_row("SELECT MAX(passage_id) FROM transactions", [], |r| r.get(0))?;
+        let max: Option<i64> = self.conn().query_row(
+            "SELECT MAX(m) FROM (SELECT MAX(passage_id) AS m FROM transactions
+                                 UNION ALL SELECT MAX(passage_id) FROM gate_events)",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(max.unwrap_or(0) as u64 + 1)
     }
 }
@@ -403,7 +422,7 @@ mod tests {
         }
         let s = Store::open(&path).unwrap();
         assert!(s.transaction("t1").unwrap().is_some());
-        let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = s.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
 }

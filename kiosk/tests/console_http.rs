@@ -147,6 +147,7 @@ fn batch(lane: &str, rev: i64, gate_event: Option<i64>) -> SyncBatch {
             })
             .into_iter()
             .collect(),
+        event_at_ms: Some(now_ms() - 20),
     }
 }
 
@@ -238,6 +239,10 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     );
     assert_eq!(post(&c, "/api/gates/lane-7/mode", &sue, None, mode.clone()), 403);
     assert_eq!(post(&c, "/api/gates/lane-7/mode", &sue, Some(&sue_csrf), mode), 200);
+    let one = serde_json::json!({"confirm": true});
+    assert_eq!(post(&c, "/api/gates/lane-7/authorise", &cookie, Some(&csrf), one.clone()), 403);
+    assert_eq!(post(&c, "/api/gates/lane-9/authorise", &sue, Some(&sue_csrf), one.clone()), 404);
+    assert_eq!(post(&c, "/api/gates/lane-7/authorise", &sue, Some(&sue_csrf), one), 200);
     let reply = |b: &SyncBatch| -> serde_json::Value {
         agent()
             .post(&c.url(&format!("/api/v1/lanes/{}/sync", b.lane)))
@@ -249,8 +254,9 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
             .unwrap()
     };
     let first = reply(&batch("lane-7", 1, None));
-    assert_eq!(first["commands"][0]["gate_mode"], "locked", "{first}");
+    assert_eq!(first["commands"][0]["action"], serde_json::json!({"set_gate_mode": "locked"}), "{first}");
     assert_eq!(first["commands"][0]["requested_by"], "sue");
+    assert_eq!(first["commands"][1]["action"], "authorise_one_passage", "{first}");
     assert_eq!(reply(&batch("lane-7", 1, None))["commands"], serde_json::json!([]));
 
     // Log out: the cookie is dead.
@@ -272,6 +278,8 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
         "logout",
         "gate.mode",
         "gate.mode.refused",
+        "gate.authorise",
+        "gate.authorise.refused",
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
@@ -279,6 +287,76 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     let db = ConsoleDb::open(&db_path).unwrap();
     assert!(kiosk::console::audit::verify(db.conn_for_verify()).unwrap() >= 8);
     assert_eq!(db.transaction_ids("lane-7").unwrap().len(), 1);
+}
+
+/// Settings: supervisors add and disable staff accounts from the page;
+/// officers may not; a disabled account's sessions end at once; nobody can
+/// lock the console out of its last supervisor. Every change is audited.
+#[test]
+fn supervisors_manage_staff_accounts_and_officers_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("console.sqlite");
+    users(&db_path);
+    let c = Console::start(&db_path, 60_000, None);
+    let (sue, sue_csrf) = login(&c, "sue", SUE_PW).unwrap();
+    let (oli, oli_csrf) = login(&c, "oli", OLI_PW).unwrap();
+    let ann = serde_json::json!({"username": "ann", "role": "officer", "password": "another officer pw"});
+
+    assert_eq!(get_json(&c, "/api/users", &oli).0, 403);
+    assert_eq!(post(&c, "/api/users", &oli, Some(&oli_csrf), ann.clone()), 403);
+    assert_eq!(post(&c, "/api/users", &sue, None, ann.clone()), 403, "CSRF");
+    let short = serde_json::json!({"username": "ann", "role": "officer", "password": "short"});
+    assert_eq!(post(&c, "/api/users", &sue, Some(&sue_csrf), short), 400);
+    let bad_role = serde_json::json!({"username": "ann", "role": "root", "password": "another officer pw"});
+    assert_eq!(post(&c, "/api/users", &sue, Some(&sue_csrf), bad_role), 400);
+    assert_eq!(post(&c, "/api/users", &sue, Some(&sue_csrf), ann.clone()), 200);
+    assert_eq!(post(&c, "/api/users", &sue, Some(&sue_csrf), ann), 409);
+    let (status, list) = get_json(&c, "/api/users", &sue);
+    assert_eq!(status, 200);
+    let names: Vec<&str> =
+        list["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ann", "oli", "sue"]);
+    assert!(!list.to_string().contains("argon2"), "no password hashes leave the console: {list}");
+    let (ann_cookie, _) = login(&c, "ann", "another officer pw").unwrap();
+
+    let yes = serde_json::json!({"confirm": true});
+    assert_eq!(post(&c, "/api/users/ann/disable", &oli, Some(&oli_csrf), yes.clone()), 403);
+    assert_eq!(
+        post(&c, "/api/users/ann/disable", &sue, Some(&sue_csrf), serde_json::json!({"confirm": false})),
+        400
+    );
+    assert_eq!(post(&c, "/api/users/sue/disable", &sue, Some(&sue_csrf), yes.clone()), 403, "not yourself");
+    assert_eq!(post(&c, "/api/users/nobody/disable", &sue, Some(&sue_csrf), yes.clone()), 404);
+    assert_eq!(post(&c, "/api/users/ann/disable", &sue, Some(&sue_csrf), yes.clone()), 200);
+    assert_eq!(get_json(&c, "/api/state", &ann_cookie).0, 401, "a disabled account's session ends at once");
+    assert_eq!(login(&c, "ann", "another officer pw").unwrap_err(), 401);
+    // The last supervisor stays: a second one may not disable the first
+    // once they are alone, and vice versa.
+    let kim = serde_json::json!({"username": "kim", "role": "supervisor", "password": "second supervisor"});
+    assert_eq!(post(&c, "/api/users", &sue, Some(&sue_csrf), kim), 200);
+    let (kim, kim_csrf) = login(&c, "kim", "second supervisor").unwrap();
+    assert_eq!(post(&c, "/api/users/sue/disable", &kim, Some(&kim_csrf), yes.clone()), 200);
+    assert_eq!(get_json(&c, "/api/state", &sue).0, 401);
+    let db = ConsoleDb::open(&db_path).unwrap();
+    let kim_session = kiosk::console::auth::Session {
+        username: "nobody-left".into(),
+        role: Role::Supervisor,
+        csrf: String::new(),
+        expires_at_ms: i64::MAX,
+    };
+    assert!(
+        db.disable_user("kim", now_ms(), &kim_session).is_err(),
+        "the last supervisor cannot be disabled"
+    );
+
+    let (_, audit) = get_json(&c, "/api/audit", &kim);
+    assert_eq!(audit["chain"]["ok"], true, "{audit}");
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["user.add", "user.add.refused", "user.disable", "user.disable.refused"] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    c.stop();
 }
 
 #[test]
@@ -319,6 +397,11 @@ fn the_page_gets_lane_updates_live() {
         let line = lines.next().unwrap().unwrap();
         if let Some(data) = line.strip_prefix("data:") {
             let v: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
+            if v["type"] == "lane" {
+                // The lane's event time, for the page's event-to-page latency.
+                let at = v["event_at_ms"].as_i64().unwrap();
+                assert!(at <= now_ms() && now_ms() - at < 2_000, "{v}");
+            }
             seen.push(v["type"].as_str().unwrap().to_string());
         }
     }

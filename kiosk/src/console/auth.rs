@@ -53,6 +53,11 @@ impl Role {
     pub fn may_control_gates(self) -> bool {
         self == Role::Supervisor
     }
+
+    /// Settings: staff accounts.
+    pub fn may_manage_accounts(self) -> bool {
+        self == Role::Supervisor
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +70,10 @@ pub enum AuthError {
     WeakPassword,
     #[error("user {0:?} already exists")]
     UserExists(String),
+    #[error("no user {0:?}")]
+    NoSuchUser(String),
+    #[error("{0}")]
+    NotAllowed(&'static str),
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("no random numbers from the operating system: {0}")]
@@ -75,6 +84,15 @@ impl From<rusqlite::Error> for AuthError {
     fn from(e: rusqlite::Error) -> Self {
         AuthError::Db(DbError::Sql(e))
     }
+}
+
+/// A staff account as the settings page lists it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    pub username: String,
+    pub role: String,
+    pub created_at_ms: i64,
+    pub disabled_at_ms: Option<i64>,
 }
 
 /// A logged-in staff member.
@@ -133,6 +151,7 @@ fn dummy_hash() -> &'static str {
 }
 
 impl ConsoleDb {
+    /// Add an account from the command line (`by`: who ran it).
     pub fn add_user(
         &self,
         username: &str,
@@ -140,6 +159,84 @@ impl ConsoleDb {
         role: Role,
         now_ms: i64,
         by: &str,
+    ) -> Result<(), AuthError> {
+        self.insert_user(username, password, role, now_ms, by, "admin")
+    }
+
+    /// Add an account from the page, by a logged-in supervisor.
+    pub fn add_user_by(
+        &self,
+        username: &str,
+        password: &str,
+        role: Role,
+        now_ms: i64,
+        by: &Session,
+    ) -> Result<(), AuthError> {
+        if !by.role.may_manage_accounts() {
+            return Err(AuthError::NotAllowed("only a supervisor may add accounts"));
+        }
+        self.insert_user(username, password, role, now_ms, &by.username, by.role.as_str())
+    }
+
+    /// Every account, for the supervisors' settings.
+    pub fn users(&self) -> Result<Vec<Account>, AuthError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT username, role, created_at_ms, disabled_at_ms FROM users ORDER BY username")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Account {
+                username: r.get(0)?,
+                role: r.get(1)?,
+                created_at_ms: r.get(2)?,
+                disabled_at_ms: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Disable an account and end its sessions at once. A supervisor cannot
+    /// disable their own account, nor the last supervisor able to log in
+    /// (nobody could control the gates any more).
+    pub fn disable_user(&self, username: &str, now_ms: i64, by: &Session) -> Result<(), AuthError> {
+        if !by.role.may_manage_accounts() {
+            return Err(AuthError::NotAllowed("only a supervisor may disable accounts"));
+        }
+        if username == by.username {
+            return Err(AuthError::NotAllowed("you cannot disable your own account"));
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        let role: Option<String> = tx
+            .query_row(
+                "SELECT role FROM users WHERE username = ?1 AND disabled_at_ms IS NULL",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(role) = role else { return Err(AuthError::NoSuchUser(username.into())) };
+        let supervisors: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM users WHERE role = 'supervisor' AND disabled_at_ms IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        if role == Role::Supervisor.as_str() && supervisors <= 1 {
+            return Err(AuthError::NotAllowed("the last supervisor cannot be disabled"));
+        }
+        tx.execute("UPDATE users SET disabled_at_ms = ?2 WHERE username = ?1", params![username, now_ms])?;
+        tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        super::audit::append(&tx, now_ms, &by.username, by.role.as_str(), "user.disable", username, &role)
+            .map_err(DbError::from)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn insert_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: Role,
+        now_ms: i64,
+        by: &str,
+        by_role: &str,
     ) -> Result<(), AuthError> {
         if !valid_user_name(username) {
             return Err(AuthError::BadUserName(username.into()));
@@ -156,7 +253,7 @@ impl ConsoleDb {
         if n == 0 {
             return Err(AuthError::UserExists(username.into()));
         }
-        super::audit::append(&tx, now_ms, by, "admin", "user.add", username, role.as_str())
+        super::audit::append(&tx, now_ms, by, by_role, "user.add", username, role.as_str())
             .map_err(DbError::from)?;
         tx.commit()?;
         Ok(())
@@ -196,9 +293,11 @@ impl ConsoleDb {
         }
         let user: Option<(String, String)> = self
             .conn
-            .query_row("SELECT password_hash, role FROM users WHERE username = ?1", [username], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT password_hash, role FROM users WHERE username = ?1 AND disabled_at_ms IS NULL",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let ok = match &user {
             Some((hash, _)) => password_matches(password, hash),

@@ -9,14 +9,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::audit;
-use crate::uplink::wire::{Cursor, GateEventRow, GateModeCommand, LaneCommand, LiveState, SyncBatch};
+use crate::uplink::wire::{Cursor, GateEventRow, LaneAction, LaneCommand, LiveState, SyncBatch};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    disabled_at_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash BLOB PRIMARY KEY,
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS gate_events (
 CREATE TABLE IF NOT EXISTS lane_commands (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     lane TEXT NOT NULL,
-    gate_mode TEXT NOT NULL,
+    action TEXT NOT NULL,
     requested_by TEXT NOT NULL,
     requested_at_ms INTEGER NOT NULL,
     delivered_at_ms INTEGER
@@ -76,6 +77,15 @@ CREATE TABLE IF NOT EXISTS login_failures (
     key TEXT NOT NULL,
     at_ms INTEGER NOT NULL
 );
+-- What the page asks on every refresh (lane tiles: the last hour, open
+-- alarms and referrals; statistics), from indexes instead of whole tables.
+CREATE INDEX IF NOT EXISTS transactions_lane_decided ON transactions(lane, decided_at_ms, outcome);
+CREATE INDEX IF NOT EXISTS transactions_decided_outcome ON transactions(decided_at_ms, outcome);
+CREATE INDEX IF NOT EXISTS transactions_outcome_reasons ON transactions(outcome, reasons);
+CREATE INDEX IF NOT EXISTS transactions_open_referrals ON transactions(lane)
+    WHERE outcome = 'referral' AND resolved_at_ms IS NULL;
+CREATE INDEX IF NOT EXISTS gate_events_open_alarms ON gate_events(lane, at_ms)
+    WHERE alarm = 1 AND acked_at_ms IS NULL;
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -141,9 +151,43 @@ impl ConsoleDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Consoles from before hand-authorised passages named the column
+        // after the only commands there were (the values are the same).
+        let old_column: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('lane_commands') WHERE name = 'gate_mode'",
+            [],
+            |r| r.get(0),
+        )?;
+        if old_column > 0 {
+            conn.execute_batch("ALTER TABLE lane_commands RENAME COLUMN gate_mode TO action")?;
+        }
         conn.execute_batch(SCHEMA)?;
+        // Consoles from before accounts could be disabled.
+        let has_disabled: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'disabled_at_ms'",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_disabled == 0 {
+            conn.execute_batch("ALTER TABLE users ADD COLUMN disabled_at_ms INTEGER")?;
+        }
         conn.execute_batch(audit::SCHEMA)?;
         Ok(ConsoleDb { conn })
+    }
+
+    /// A second, read-only connection to the same file, for the page's
+    /// reads: WAL lets it read while lanes sync through this one. None for
+    /// an in-memory database.
+    pub fn reader(&self) -> Result<Option<ConsoleDb>, DbError> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Some(ConsoleDb { conn }))
     }
 
     /// The connection, for [`super::audit::verify`].
@@ -179,44 +223,92 @@ impl ConsoleDb {
     /// and the alarms that are new to the console.
     pub fn apply(&mut self, batch: &SyncBatch, now_ms: i64) -> Result<(Cursor, Vec<Alarm>), DbError> {
         let tx = self.conn.transaction()?;
+        let r = Self::apply_rows(&tx, batch, now_ms)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Several lanes' batches in one SQLite transaction, so one commit (one
+    /// fsync) stores them all: the console's group commit when lanes sync at
+    /// the same time. Each batch is applied in its own savepoint, then its
+    /// lane's tile is read and its pending commands are taken (as
+    /// [`Self::apply`], [`Self::lane`] and [`Self::take_commands`] would);
+    /// a batch that fails is rolled back alone and gets its error. The outer
+    /// error: the commit itself failed, and nothing is stored.
+    #[allow(clippy::type_complexity)]
+    pub fn apply_group(
+        &mut self,
+        batches: &[&SyncBatch],
+        now_ms: i64,
+    ) -> Result<Vec<Result<(Cursor, Vec<Alarm>, Option<LaneSummary>, Vec<LaneCommand>), DbError>>, DbError>
+    {
+        let mut tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let sp = tx.savepoint()?;
+            let r = Self::apply_rows(&sp, batch, now_ms).and_then(|(cursor, alarms)| {
+                let summary = Self::summaries(&sp, now_ms, Some(&batch.lane))?.pop();
+                let commands = Self::take_commands_in(&sp, &batch.lane, now_ms)?;
+                Ok((cursor, alarms, summary, commands))
+            });
+            if r.is_ok() {
+                sp.commit()?;
+            } // else: dropped, rolled back
+            out.push(r);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn apply_rows(tx: &Connection, batch: &SyncBatch, now_ms: i64) -> Result<(Cursor, Vec<Alarm>), DbError> {
         let live = serde_json::to_string(&batch.live).unwrap_or_else(|_| "{}".into());
         tx.execute(
             "INSERT INTO lanes (lane, first_seen_ms, last_seen_ms, live) VALUES (?1, ?2, ?2, ?3)
              ON CONFLICT(lane) DO UPDATE SET last_seen_ms = ?2, live = ?3",
             params![batch.lane, now_ms, live],
         )?;
+        // Prepared once per connection: a group of batches has many rows.
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO transactions (lane, id, rev, started_at_ms, decided_at_ms, outcome, reasons,
+                face_score, step_ms, passage_id, gate_result, finished_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT(lane, id) DO UPDATE SET rev = ?3, decided_at_ms = ?5, outcome = ?6,
+                reasons = ?7, face_score = ?8, step_ms = ?9, passage_id = ?10, gate_result = ?11,
+                finished_at_ms = ?12
+             WHERE excluded.rev > transactions.rev",
+        )?;
         for t in &batch.transactions {
-            tx.execute(
-                "INSERT INTO transactions (lane, id, rev, started_at_ms, decided_at_ms, outcome, reasons,
-                    face_score, step_ms, passage_id, gate_result, finished_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT(lane, id) DO UPDATE SET rev = ?3, decided_at_ms = ?5, outcome = ?6,
-                    reasons = ?7, face_score = ?8, step_ms = ?9, passage_id = ?10, gate_result = ?11,
-                    finished_at_ms = ?12
-                 WHERE excluded.rev > transactions.rev",
-                params![
-                    batch.lane,
-                    t.id,
-                    t.rev,
-                    t.started_at_ms,
-                    t.decided_at_ms,
-                    t.outcome,
-                    serde_json::to_string(&t.reasons).unwrap_or_else(|_| "[]".into()),
-                    t.face_score,
-                    t.step_ms.to_string(),
-                    t.passage_id,
-                    t.gate_result,
-                    t.finished_at_ms,
-                ],
-            )?;
+            upsert.execute(params![
+                batch.lane,
+                t.id,
+                t.rev,
+                t.started_at_ms,
+                t.decided_at_ms,
+                t.outcome,
+                serde_json::to_string(&t.reasons).unwrap_or_else(|_| "[]".into()),
+                t.face_score,
+                t.step_ms.to_string(),
+                t.passage_id,
+                t.gate_result,
+                t.finished_at_ms,
+            ])?;
         }
         let mut new_alarms = Vec::new();
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO gate_events (lane, id, at_ms, transaction_id, passage_id, event, detail, alarm)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
         for e in &batch.gate_events {
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO gate_events (lane, id, at_ms, transaction_id, passage_id, event, detail, alarm)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![batch.lane, e.id, e.at_ms, e.transaction, e.passage_id, e.event, e.detail, e.is_alarm()],
-            )?;
+            let n = insert.execute(params![
+                batch.lane,
+                e.id,
+                e.at_ms,
+                e.transaction,
+                e.passage_id,
+                e.event,
+                e.detail,
+                e.is_alarm()
+            ])?;
             if n == 1 && e.is_alarm() {
                 new_alarms.push(alarm(&batch.lane, e));
             }
@@ -238,7 +330,6 @@ impl ConsoleDb {
             [&batch.lane],
             |r| Ok(Cursor { transactions_rev: r.get(0)?, gate_event_id: r.get(1)? }),
         )?;
-        tx.commit()?;
         Ok((cursor, new_alarms))
     }
 
@@ -252,8 +343,12 @@ impl ConsoleDb {
     }
 
     fn lane_summaries(&self, now_ms: i64, only: Option<&str>) -> Result<Vec<LaneSummary>, DbError> {
+        Self::summaries(&self.conn, now_ms, only)
+    }
+
+    fn summaries(conn: &Connection, now_ms: i64, only: Option<&str>) -> Result<Vec<LaneSummary>, DbError> {
         let hour_ago = now_ms - 3_600_000;
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(
             "SELECT l.lane, l.last_seen_ms, l.live,
                 (SELECT COUNT(*) FROM transactions t WHERE t.lane = l.lane AND t.decided_at_ms >= ?1),
                 (SELECT COUNT(*) FROM transactions t WHERE t.lane = l.lane AND t.decided_at_ms >= ?1 AND t.outcome = 'green'),
@@ -389,30 +484,26 @@ impl ConsoleDb {
         Ok(Statistics { per_hour, referral_reasons, transactions })
     }
 
-    /// Queue a gate mode for a lane (audited with the request); its id.
-    pub fn queue_gate_mode(
+    /// Queue a gate command for a lane (audited with the request); its id.
+    pub fn queue_lane_command(
         &mut self,
         lane: &str,
-        mode: GateModeCommand,
+        action: LaneAction,
         user: &str,
         role: &str,
         now_ms: i64,
     ) -> Result<i64, DbError> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO lane_commands (lane, gate_mode, requested_by, requested_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![lane, mode.as_str(), user, now_ms],
+            "INSERT INTO lane_commands (lane, action, requested_by, requested_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![lane, action.as_str(), user, now_ms],
         )?;
         let id = tx.last_insert_rowid();
-        audit::append(
-            &tx,
-            now_ms,
-            user,
-            role,
-            "gate.mode",
-            lane,
-            &format!("{} (command {id})", mode.as_str()),
-        )?;
+        let what = match action {
+            LaneAction::SetGateMode(_) => "gate.mode",
+            LaneAction::AuthoriseOnePassage => "gate.authorise",
+        };
+        audit::append(&tx, now_ms, user, role, what, lane, &format!("{} (command {id})", action.as_str()))?;
         tx.commit()?;
         Ok(id)
     }
@@ -421,20 +512,27 @@ impl ConsoleDb {
     /// out once (the lane records what it did as a gate event).
     pub fn take_commands(&mut self, lane: &str, now_ms: i64) -> Result<Vec<LaneCommand>, DbError> {
         let tx = self.conn.transaction()?;
+        let cmds = Self::take_commands_in(&tx, lane, now_ms)?;
+        tx.commit()?;
+        Ok(cmds)
+    }
+
+    fn take_commands_in(tx: &Connection, lane: &str, now_ms: i64) -> Result<Vec<LaneCommand>, DbError> {
         let cmds: Vec<(i64, String, String)> = tx
-            .prepare("SELECT id, gate_mode, requested_by FROM lane_commands WHERE lane = ?1 AND delivered_at_ms IS NULL ORDER BY id")?
+            .prepare_cached("SELECT id, action, requested_by FROM lane_commands WHERE lane = ?1 AND delivered_at_ms IS NULL ORDER BY id")?
             .query_map([lane], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
+        if cmds.is_empty() {
+            return Ok(Vec::new());
+        }
         tx.execute(
             "UPDATE lane_commands SET delivered_at_ms = ?2 WHERE lane = ?1 AND delivered_at_ms IS NULL",
             params![lane, now_ms],
         )?;
-        tx.commit()?;
         Ok(cmds
             .into_iter()
-            .filter_map(|(id, mode, by)| {
-                let gate_mode = serde_json::from_value(serde_json::Value::String(mode)).ok()?;
-                Some(LaneCommand { id, gate_mode, requested_by: by })
+            .filter_map(|(id, action, by)| {
+                Some(LaneCommand { id, action: LaneAction::from_name(&action)?, requested_by: by })
             })
             .collect())
     }

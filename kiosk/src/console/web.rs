@@ -23,9 +23,11 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tracing::{info, warn};
 
-use super::auth::{LoginRefused, Session, tokens_equal};
-use super::db::ConsoleDb;
-use crate::uplink::wire::{GateModeCommand, SyncBatch, SyncReply, valid_lane_name};
+use super::auth::{AuthError, LoginRefused, Role, Session, tokens_equal};
+use super::db::{Alarm, ConsoleDb, LaneSummary};
+use crate::uplink::wire::{
+    Cursor, GateModeCommand, LaneAction, LaneCommand, SyncBatch, SyncReply, valid_lane_name,
+};
 
 const COOKIE: &str = "egate_session";
 /// Sent through the update channel when the console stops: every open event
@@ -41,16 +43,58 @@ pub struct ConsoleState {
     pub session_ttl_ms: i64,
     /// Live updates to every open page (JSON strings).
     pub updates: broadcast::Sender<String>,
+    /// A read-only connection for the pages' reads (sessions, state,
+    /// statistics, audit log), so that page refreshes and lane syncs do not
+    /// wait for each other (WAL); None for an in-memory database.
+    reader: Option<Mutex<ConsoleDb>>,
+    /// Lane batches waiting for the next group commit ([`lane_sync`]).
+    sync_queue: Mutex<Vec<PendingSync>>,
+}
+
+/// What a stored batch gives back: the new cursor, new alarms, the lane's
+/// tile and its pending commands.
+type Applied = (Cursor, Vec<Alarm>, Option<LaneSummary>, Vec<LaneCommand>);
+
+/// A lane's batch waiting to be stored, and where its result goes.
+struct PendingSync {
+    batch: SyncBatch,
+    done: std::sync::mpsc::Sender<Result<Applied, String>>,
 }
 
 impl ConsoleState {
     pub fn new(db: ConsoleDb, lane_secret: String, session_ttl_ms: i64) -> Arc<ConsoleState> {
         let (updates, _) = broadcast::channel(4096);
-        Arc::new(ConsoleState { db: Mutex::new(db), lane_secret, session_ttl_ms, updates })
+        let reader = match db.reader() {
+            Ok(r) => r.map(Mutex::new),
+            Err(e) => {
+                warn!("no separate read connection ({e}); pages read through the main one");
+                None
+            }
+        };
+        Arc::new(ConsoleState {
+            db: Mutex::new(db),
+            lane_secret,
+            session_ttl_ms,
+            updates,
+            reader,
+            sync_queue: Mutex::new(Vec::new()),
+        })
     }
 
     fn db(&self) -> MutexGuard<'_, ConsoleDb> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sync_queue(&self) -> MutexGuard<'_, Vec<PendingSync>> {
+        self.sync_queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// For reads only: the read connection, else the main one.
+    fn reader(&self) -> MutexGuard<'_, ConsoleDb> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|p| p.into_inner()),
+            None => self.db(),
+        }
     }
 
     fn publish(&self, update: serde_json::Value) {
@@ -75,6 +119,9 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/api/alarms/{lane}/{id}/ack", post(ack_alarm))
         .route("/api/referrals/{lane}/{transaction}/resolve", post(resolve_referral))
         .route("/api/gates/{lane}/mode", post(gate_mode))
+        .route("/api/gates/{lane}/authorise", post(gate_authorise))
+        .route("/api/users", get(api_users).post(add_account))
+        .route("/api/users/{username}/disable", post(disable_account))
         .route("/api/v1/lanes/{lane}/cursor", get(lane_cursor))
         .route("/api/v1/lanes/{lane}/sync", post(lane_sync))
         .with_state(state)
@@ -88,6 +135,17 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn internal(e: impl std::fmt::Display) -> Response {
     warn!("console request failed: {e}");
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the console log")
+}
+
+/// A handler's database work, on tokio's blocking pool: SQLite reads and
+/// commits (an fsync each) never hold up the async workers, which keep
+/// streaming updates to the pages.
+async fn blocking(f: impl FnOnce() -> Result<Response, Rejection> + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(r)) => r.into_response(),
+        Err(e) => internal(e),
+    }
 }
 
 /// A refused request, small enough to return by value (turned into the JSON
@@ -118,7 +176,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 /// The request's session, or the response to send instead (401).
 fn session(state: &ConsoleState, headers: &HeaderMap) -> Result<(String, Session), Rejection> {
     let token = cookie_token(headers).ok_or(Rejection(StatusCode::UNAUTHORIZED, "log in first"))?;
-    match state.db().session(&token, now_ms()) {
+    match state.reader().session(&token, now_ms()) {
         Ok(Some(s)) => Ok((token, s)),
         Ok(None) => Err(Rejection(StatusCode::UNAUTHORIZED, "the session has expired; log in again")),
         Err(e) => Err(internal_rejection(e)),
@@ -240,7 +298,7 @@ async fn logout(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> R
 }
 
 fn snapshot(state: &ConsoleState, s: &Session) -> Result<serde_json::Value, Rejection> {
-    let db = state.db();
+    let db = state.reader();
     let now = now_ms();
     let lanes = db.lanes(now).map_err(internal_rejection)?;
     let alarms = db.open_alarms().map_err(internal_rejection)?;
@@ -255,40 +313,40 @@ fn snapshot(state: &ConsoleState, s: &Session) -> Result<serde_json::Value, Reje
 }
 
 async fn api_state(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    let (_, s) = match session(&state, &headers) {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
-    };
-    match snapshot(&state, &s) {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r.into_response(),
-    }
+    blocking(move || {
+        let (_, s) = session(&state, &headers)?;
+        Ok(Json(snapshot(&state, &s)?).into_response())
+    })
+    .await
 }
 
 async fn api_stats(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = session(&state, &headers) {
-        return r.into_response();
-    }
-    match state.db().statistics(now_ms()) {
-        Ok(s) => Json(s).into_response(),
-        Err(e) => internal(e),
-    }
+    blocking(move || {
+        session(&state, &headers)?;
+        let stats = state.reader().statistics(now_ms());
+        Ok(match stats {
+            Ok(s) => Json(s).into_response(),
+            Err(e) => internal(e),
+        })
+    })
+    .await
 }
 
 async fn api_audit(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
-    if let Err(r) = session(&state, &headers) {
-        return r.into_response();
-    }
-    let db = state.db();
-    let verified = super::audit::verify(&db.conn).map_err(|e| e.to_string());
-    match super::audit::recent(&db.conn, 200) {
-        Ok(entries) => Json(json!({
-            "entries": entries,
-            "chain": match verified { Ok(n) => json!({"ok": true, "entries": n}), Err(e) => json!({"ok": false, "error": e}) },
-        }))
-        .into_response(),
-        Err(e) => internal(e),
-    }
+    blocking(move || {
+        session(&state, &headers)?;
+        let db = state.reader();
+        let verified = super::audit::verify(&db.conn).map_err(|e| e.to_string());
+        Ok(match super::audit::recent(&db.conn, 200) {
+            Ok(entries) => Json(json!({
+                "entries": entries,
+                "chain": match verified { Ok(n) => json!({"ok": true, "entries": n}), Err(e) => json!({"ok": false, "error": e}) },
+            }))
+            .into_response(),
+            Err(e) => internal(e),
+        })
+    })
+    .await
 }
 
 async fn api_events(
@@ -366,37 +424,68 @@ struct GateModeRequest {
     confirm: bool,
 }
 
+#[derive(Deserialize)]
+struct ConfirmedRequest {
+    confirm: bool,
+}
+
 async fn gate_mode(
     State(state): State<Arc<ConsoleState>>,
     Path(lane): Path<String>,
     headers: HeaderMap,
     Json(body): Json<GateModeRequest>,
 ) -> Response {
-    let (_, s) = match session_for_change(&state, &headers) {
+    gate_command(&state, &lane, &headers, LaneAction::SetGateMode(body.mode), body.confirm)
+}
+
+async fn gate_authorise(
+    State(state): State<Arc<ConsoleState>>,
+    Path(lane): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ConfirmedRequest>,
+) -> Response {
+    gate_command(&state, &lane, &headers, LaneAction::AuthoriseOnePassage, body.confirm)
+}
+
+/// A supervisor's confirmed command for a known lane, queued (and audited)
+/// until the lane's next sync takes it; an officer's attempt is refused and
+/// audited.
+fn gate_command(
+    state: &ConsoleState,
+    lane: &str,
+    headers: &HeaderMap,
+    action: LaneAction,
+    confirm: bool,
+) -> Response {
+    let (_, s) = match session_for_change(state, headers) {
         Ok(x) => x,
         Err(r) => return r.into_response(),
     };
     if !s.role.may_control_gates() {
-        let _ = state.db().audit(
-            now_ms(),
-            &s.username,
-            s.role.as_str(),
-            "gate.mode.refused",
-            &lane,
-            body.mode.as_str(),
-        );
+        let refused = match action {
+            LaneAction::SetGateMode(_) => "gate.mode.refused",
+            LaneAction::AuthoriseOnePassage => "gate.authorise.refused",
+        };
+        let _ = state.db().audit(now_ms(), &s.username, s.role.as_str(), refused, lane, action.as_str());
         return error(StatusCode::FORBIDDEN, "only a supervisor may control gates");
     }
-    if !body.confirm {
+    if !confirm {
         return error(StatusCode::BAD_REQUEST, "gate commands must be confirmed");
     }
-    if !valid_lane_name(&lane) {
+    if !valid_lane_name(lane) {
         return error(StatusCode::BAD_REQUEST, "not a lane name");
     }
-    let r = state.db().queue_gate_mode(&lane, body.mode, &s.username, s.role.as_str(), now_ms());
+    let mut db = state.db();
+    match db.lane(lane, now_ms()) {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, "no such lane: it has never synced with this console"),
+        Err(e) => return internal(e),
+    }
+    let r = db.queue_lane_command(lane, action, &s.username, s.role.as_str(), now_ms());
+    drop(db);
     match r {
         Ok(id) => {
-            state.publish(json!({"type": "gate_command", "lane": lane, "id": id, "mode": body.mode.as_str(), "by": s.username}));
+            state.publish(json!({"type": "gate_command", "lane": lane, "id": id, "action": action.as_str(), "by": s.username}));
             Json(json!({"ok": true, "command": id})).into_response()
         }
         Err(e) => internal(e),
@@ -441,30 +530,141 @@ async fn lane_sync(
     if let Err(e) = batch.validate() {
         return error(StatusCode::BAD_REQUEST, &e.to_string());
     }
-    let now = now_ms();
-    // One lock for the batch, the lane's tile and its pending commands.
-    let stored = {
-        let mut db = state.db();
-        db.apply(&batch, now).and_then(|(cursor, alarms)| {
-            let summary = db.lane(&lane, now)?;
-            let commands = db.take_commands(&lane, now)?;
-            Ok((cursor, alarms, summary, commands))
-        })
-    };
-    let (cursor, alarms, summary, commands) = match stored {
-        Ok(x) => x,
-        Err(e) => return internal(e),
-    };
-    state.publish(json!({
-        "type": "lane",
-        "lane": summary,
-        "transactions": batch.transactions.len(),
-        "sent_at_ms": batch.live.at_ms,
-    }));
-    for a in alarms {
-        state.publish(json!({"type": "alarm", "alarm": a}));
+    blocking(move || {
+        let (transactions, event_at_ms) = (batch.transactions.len(), batch.event_at_ms);
+        // Group commit: the batch joins the queue; whoever holds the
+        // database next stores every queued batch in one SQLite transaction
+        // (one fsync for all the lanes that synced meanwhile), each with its
+        // lane's tile and pending commands.
+        let (done, result) = std::sync::mpsc::channel();
+        state.sync_queue().push(PendingSync { batch, done });
+        {
+            let mut db = state.db();
+            let group = std::mem::take(&mut *state.sync_queue());
+            if !group.is_empty() {
+                let batches: Vec<&SyncBatch> = group.iter().map(|p| &p.batch).collect();
+                match db.apply_group(&batches, now_ms()) {
+                    Ok(results) => {
+                        for (p, r) in group.iter().zip(results) {
+                            let _ = p.done.send(r.map_err(|e| e.to_string()));
+                        }
+                    }
+                    Err(e) => {
+                        for p in &group {
+                            let _ = p.done.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let (cursor, alarms, summary, commands) = match result.recv() {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return Ok(internal(e)),
+            Err(_) => return Ok(internal("the batch was not stored (the storing thread failed)")),
+        };
+        let mut update = json!({
+            "type": "lane",
+            "lane": summary,
+            "transactions": transactions,
+        });
+        // When the oldest change of the batch happened in the lane: the page
+        // measures event-to-page latency from it (heartbeats carry none).
+        if let Some(at) = event_at_ms {
+            update["event_at_ms"] = json!(at);
+        }
+        state.publish(update);
+        for a in alarms {
+            state.publish(json!({"type": "alarm", "alarm": a}));
+        }
+        Ok(Json(SyncReply { cursor, commands }).into_response())
+    })
+    .await
+}
+
+// --- settings: staff accounts (supervisors) ---------------------------------
+
+fn supervisor(s: &Session, refused: &str, target: &str, state: &ConsoleState) -> Result<(), Rejection> {
+    if s.role.may_manage_accounts() {
+        return Ok(());
     }
-    Json(SyncReply { cursor, commands }).into_response()
+    let _ = state.db().audit(now_ms(), &s.username, s.role.as_str(), refused, target, "");
+    Err(Rejection(StatusCode::FORBIDDEN, "only a supervisor may change settings"))
+}
+
+fn account_error(e: AuthError) -> Response {
+    match e {
+        AuthError::BadUserName(_) | AuthError::WeakPassword => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        AuthError::UserExists(_) => error(StatusCode::CONFLICT, &e.to_string()),
+        AuthError::NoSuchUser(_) => error(StatusCode::NOT_FOUND, &e.to_string()),
+        AuthError::NotAllowed(m) => error(StatusCode::FORBIDDEN, m),
+        other => internal(other),
+    }
+}
+
+async fn api_users(State(state): State<Arc<ConsoleState>>, headers: HeaderMap) -> Response {
+    blocking(move || {
+        let (_, s) = session(&state, &headers)?;
+        if !s.role.may_manage_accounts() {
+            return Err(Rejection(StatusCode::FORBIDDEN, "only a supervisor may see the accounts"));
+        }
+        Ok(match state.db().users() {
+            Ok(u) => Json(json!({ "users": u })).into_response(),
+            Err(e) => internal(e),
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    username: String,
+    role: String,
+    password: String,
+}
+
+async fn add_account(
+    State(state): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Json(body): Json<NewAccount>,
+) -> Response {
+    blocking(move || {
+        let (_, s) = session_for_change(&state, &headers)?;
+        supervisor(&s, "user.add.refused", &body.username, &state)?;
+        let Some(role) = Role::parse(&body.role) else {
+            return Err(Rejection(StatusCode::BAD_REQUEST, "role must be officer or supervisor"));
+        };
+        Ok(match state.db().add_user_by(&body.username, &body.password, role, now_ms(), &s) {
+            Ok(()) => {
+                state.publish(json!({"type": "accounts"}));
+                Json(json!({"ok": true})).into_response()
+            }
+            Err(e) => account_error(e),
+        })
+    })
+    .await
+}
+
+async fn disable_account(
+    State(state): State<Arc<ConsoleState>>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ConfirmedRequest>,
+) -> Response {
+    blocking(move || {
+        let (_, s) = session_for_change(&state, &headers)?;
+        supervisor(&s, "user.disable.refused", &username, &state)?;
+        if !body.confirm {
+            return Err(Rejection(StatusCode::BAD_REQUEST, "disabling an account must be confirmed"));
+        }
+        Ok(match state.db().disable_user(&username, now_ms(), &s) {
+            Ok(()) => {
+                state.publish(json!({"type": "accounts"}));
+                Json(json!({"ok": true})).into_response()
+            }
+            Err(e) => account_error(e),
+        })
+    })
+    .await
 }
 
 /// Serve until `shutdown` resolves.

@@ -1,10 +1,11 @@
 //! One passenger through the kiosk, then through the gate.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use gate_controller::link::{Direction, GateEvent, GateLink, GateMode};
+use gate_controller::link::{GateEvent, GateLink, GateMode};
 use image::RgbImage;
 use tracing::{info, warn};
 
@@ -12,6 +13,7 @@ use super::audit::FaceAudit;
 use super::clock;
 use super::control::{GuardedCamera, Interrupt, LaneControl, preview_frame};
 use super::events::{FlowEvent, GateStatus, Step, StepOutcome, TransactionId, failure};
+use super::gate_monitor::{GateDesk, GateMonitor, PassageFollower, PassageIds};
 use super::gate_station::{Clearances, GateMatch};
 use crate::camera::{Camera, CameraError};
 use crate::config::KioskConfig;
@@ -87,6 +89,13 @@ pub struct Lane {
     watch_list: Option<WatchList>,
     /// Audit setting for face images; None (the default): nothing kept.
     face_audit: Option<FaceAudit>,
+    /// The gate, for the lane's own authorisations and for staff commands.
+    desk: GateDesk,
+    passages: PassageIds,
+    /// Events of the passage being followed; None without a gate.
+    follower: Option<PassageFollower>,
+    /// Records every other gate event as it comes; stopped with the lane.
+    _monitor: Option<GateMonitor>,
 }
 
 impl Lane {
@@ -102,6 +111,22 @@ impl Lane {
         // is cancelled or out of time.
         devices.qr_scanner = GuardedCamera::wrap(devices.qr_scanner, control.clone());
         devices.face_camera = GuardedCamera::wrap(devices.face_camera, control.clone());
+        let gate = devices.gate.take().map(Arc::new);
+        let (monitor, follower) = match &gate {
+            Some(g) => {
+                let (m, f) = GateMonitor::start(g.clone(), store.clone(), config.lane.clone());
+                (Some(m), Some(f))
+            }
+            None => (None, None),
+        };
+        let passages = PassageIds::new(store.clone());
+        let desk = GateDesk::new(
+            gate,
+            store.clone(),
+            config.lane.clone(),
+            passages.clone(),
+            Duration::from_millis(config.passage_time_limit_ms),
+        );
         Lane {
             config,
             trust,
@@ -114,7 +139,17 @@ impl Lane {
             rng_state: seed,
             watch_list: None,
             face_audit,
+            desk,
+            passages,
+            follower,
+            _monitor: monitor,
         }
+    }
+
+    /// Staff commands to this lane's gate, applied at once from any thread
+    /// (the lane may be busy with a passenger).
+    pub fn gate_desk(&self) -> GateDesk {
+        self.desk.clone()
     }
 
     /// Check every chip read against this watch list from now on.
@@ -606,29 +641,7 @@ impl Lane {
     /// Set the gate's mode on a staff command (`by`: who asked, `command`:
     /// the console's command id); the result is a gate event either way.
     pub fn set_gate_mode(&mut self, mode: GateMode, by: &str, command: i64) -> Result<bool, LaneError> {
-        let detail = format!("{mode:?} by {by} (console command {command})");
-        let r = match self.devices.gate.as_ref() {
-            None => Err("no gate is connected to this lane".to_string()),
-            Some(gate) => gate.set_mode(mode).map_err(|e| e.to_string()),
-        };
-        match r {
-            Ok(()) => {
-                info!(?mode, by, command, "gate mode set by staff");
-                self.store.record_gate_event(&self.config.lane, None, None, "mode_set", Some(&detail))?;
-                Ok(true)
-            }
-            Err(e) => {
-                warn!(?mode, by, command, error = %e, "gate mode could not be set");
-                self.store.record_gate_event(
-                    &self.config.lane,
-                    None,
-                    None,
-                    "mode_failed",
-                    Some(&format!("{detail}: {e}")),
-                )?;
-                Ok(false)
-            }
-        }
+        Ok(self.desk.set_mode(mode, by, command)?)
     }
 
     /// Who is walking up to the gate, among the active clearances (1:N).
@@ -725,14 +738,17 @@ impl Lane {
             audit.keep(&audit.gate, &tx, "gate-face");
         }
         self.emit(FlowEvent::StepStarted { transaction: tx.clone(), step: Step::Gate });
-        let passage_id = self.store.next_passage_id()?;
+        let passage_id = self.passages.next()?;
         self.store.set_passage(&tx, passage_id)?;
         let limit = Duration::from_millis(self.config.passage_time_limit_ms);
-        let authorised = match self.devices.gate.as_ref() {
-            None => Err("no gate is connected to this lane".to_string()),
-            Some(gate) => gate.authorise(passage_id, Direction::Entry, limit).map_err(|e| e.to_string()),
-        };
+        if let Some(f) = &self.follower {
+            f.begin(passage_id);
+        }
+        let authorised = self.desk.authorise(passage_id, limit);
         if let Err(msg) = authorised {
+            if let Some(f) = &self.follower {
+                f.end();
+            }
             // Safe state: the flaps stay closed, the passenger goes to staff,
             // the record is closed and the face template deleted.
             warn!(transaction = %tx, passage_id, error = %msg, "gate authorisation failed");
@@ -760,7 +776,10 @@ impl Lane {
             if left.is_zero() {
                 break GateOutcome::TimedOut { transaction: tx.clone(), passage_id };
             }
-            let Some(ev) = self.devices.gate.as_ref().and_then(|g| g.next_event(left)) else { continue };
+            let Some(ev) = self.follower.as_ref().and_then(|f| f.next_event(left)) else {
+                // Nothing yet; the deadline above ends the wait.
+                continue;
+            };
             match ev {
                 GateEvent::PassengerEntered { passage_id: p } if p == passage_id => {
                     self.store.record_gate_event(&self.config.lane, Some(&tx), Some(p), "entered", None)?;
@@ -817,6 +836,9 @@ impl Lane {
             GateOutcome::Alarm { alarm, .. } => ("alarm", GateStatus::Alarm(alarm.clone())),
             _ => ("gate_unavailable", GateStatus::LinkDown(String::new())),
         };
+        if let Some(f) = &self.follower {
+            f.end();
+        }
         self.store.finish_transaction(&tx, result)?;
         // Biometric data end here: the clearance's template is zeroed on drop.
         self.clearances.remove(&tx);

@@ -33,6 +33,17 @@ pub struct PassengerManifest {
     /// never reads it to decide).
     #[serde(default)]
     pub expected: Option<String>,
+    /// When the passenger reaches the lane, in ms after the lane opens
+    /// (`declaration-app-sim generate --arrivals-per-minute`: Poisson
+    /// arrivals). `kiosk lane` waits for it; someone arriving while the lane
+    /// is busy waits in the queue. None: as soon as the lane is free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_ms: Option<u64>,
+    /// What happens at the gate besides the passenger walking through:
+    /// `tailgated` (someone follows them through the open flaps). For the
+    /// demo's gate simulator scenario; the kiosk never reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_behaviour: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,9 @@
 //! (WAL lets it read while the lane writes), asks the console for its cursor,
 //! and sends every transaction row with a higher `rev` and every gate event
 //! with a higher id ([`super::wire`]), then the live state from the lane's
-//! [`FlowEvent`]s. A console that is down or restarting only delays this:
+//! [`FlowEvent`]s. Each batch says when its oldest change happened in the
+//! lane (`SyncBatch::event_at_ms`), so the page can measure event-to-page
+//! latency. A console that is down or restarting only delays this:
 //! the rows stay in the lane's database, and the thread asks for the cursor
 //! again and resumes where the console is. It never blocks the lane.
 
@@ -18,9 +20,15 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use tracing::{debug, info, warn};
 
-use super::wire::{Cursor, LaneCommand, LiveState, SyncBatch, SyncReply, WIRE_VERSION};
+use gate_controller::link::GateMode;
+
+use super::wire::{
+    Cursor, GateModeCommand, LaneAction, LaneCommand, LiveState, SyncBatch, SyncReply, TransactionRow,
+    WIRE_VERSION,
+};
 use crate::lane::events::{FlowEvent, GateStatus};
-use crate::store;
+use crate::lane::gate_monitor::GateDesk;
+use crate::store::{self, StoreError};
 
 /// Rows per request.
 const BATCH_ROWS: i64 = 200;
@@ -38,8 +46,8 @@ pub struct UplinkConfig {
     pub database: PathBuf,
     /// `none` when the lane has no gate.
     pub gate_configured: bool,
-    /// Where staff commands from the console go (the lane loop applies them
-    /// between passengers); None: commands are not taken.
+    /// Where staff commands from the console go (the lane applies them at
+    /// once, through its gate desk); None: commands are not taken.
     pub commands: Option<std::sync::mpsc::Sender<LaneCommand>>,
 }
 
@@ -121,13 +129,33 @@ impl Client {
             .and_then(|mut r| r.body_mut().read_json::<SyncReply>())
             .map_err(|e| SyncError::Http(e.to_string()))?;
         for c in reply.commands {
-            info!(command = c.id, mode = c.gate_mode.as_str(), by = %c.requested_by, "staff console command");
+            info!(command = c.id, action = c.action.as_str(), by = %c.requested_by, "staff console command");
             if let Some(tx) = &self.config.commands {
                 let _ = tx.send(c);
             }
         }
         Ok(reply.cursor)
     }
+}
+
+/// Apply a staff command to the lane's gate, now; the desk records the
+/// result as a gate event, which the next sync takes to the console.
+pub fn apply_command(desk: &GateDesk, command: &LaneCommand) -> Result<(), StoreError> {
+    let by = command.requested_by.as_str();
+    match command.action {
+        LaneAction::SetGateMode(m) => {
+            let mode = match m {
+                GateModeCommand::Normal => GateMode::Normal,
+                GateModeCommand::Locked => GateMode::Locked,
+                GateModeCommand::EmergencyOpen => GateMode::EmergencyOpen,
+            };
+            desk.set_mode(mode, by, command.id)?;
+        }
+        LaneAction::AuthoriseOnePassage => {
+            desk.authorise_one_passage(by, command.id)?;
+        }
+    }
+    Ok(())
 }
 
 fn open_read_only(path: &Path) -> Result<Connection, rusqlite::Error> {
@@ -186,6 +214,8 @@ fn run(config: UplinkConfig, events: Receiver<FlowEvent>, stop: Arc<AtomicBool>)
     let mut backoff = Duration::from_millis(200);
     let mut down_since: Option<Instant> = None;
     let mut dirty = true;
+    // When the oldest live change not yet sent was received from the lane.
+    let mut live_changed_at: Option<i64> = None;
     let mut events_open = true;
     loop {
         let stopping = stop.load(Ordering::Relaxed) || !events_open;
@@ -193,9 +223,11 @@ fn run(config: UplinkConfig, events: Receiver<FlowEvent>, stop: Arc<AtomicBool>)
         if !stopping {
             match events.recv_timeout(Duration::from_millis(100)) {
                 Ok(e) => {
-                    dirty |= update_live(&mut live, &e);
-                    for e in events.try_iter() {
-                        dirty |= update_live(&mut live, &e);
+                    for e in std::iter::once(e).chain(events.try_iter()) {
+                        if update_live(&mut live, &e) {
+                            dirty = true;
+                            live_changed_at.get_or_insert_with(crate::store::now_ms);
+                        }
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -222,16 +254,25 @@ fn run(config: UplinkConfig, events: Receiver<FlowEvent>, stop: Arc<AtomicBool>)
                 return Ok(false);
             }
             live.at_ms = crate::store::now_ms();
+            // The oldest change this batch brings, by the lane's own clock.
+            let event_at_ms = transactions
+                .iter()
+                .map(TransactionRow::changed_at_ms)
+                .chain(gate_events.iter().map(|e| e.at_ms))
+                .chain(live_changed_at)
+                .min();
             let batch = SyncBatch {
                 version: WIRE_VERSION,
                 lane: client.config.lane.clone(),
                 live: live.clone(),
                 transactions,
                 gate_events,
+                event_at_ms,
             };
             cursor = Some(client.sync(&batch)?);
             last_sent = Instant::now();
             dirty = false;
+            live_changed_at = None;
             // More rows may be waiting beyond this batch.
             Ok(rows)
         })();

@@ -55,6 +55,16 @@ pub struct GateEventRow {
     pub detail: Option<String>,
 }
 
+impl TransactionRow {
+    /// The row's latest own timestamp (started, decided or finished): when
+    /// its newest change happened, as far as the row tells.
+    pub fn changed_at_ms(&self) -> i64 {
+        self.started_at_ms
+            .max(self.decided_at_ms.unwrap_or(i64::MIN))
+            .max(self.finished_at_ms.unwrap_or(i64::MIN))
+    }
+}
+
 impl GateEventRow {
     /// Gate events an officer must see and acknowledge.
     pub fn is_alarm(&self) -> bool {
@@ -87,6 +97,15 @@ pub struct SyncBatch {
     pub transactions: Vec<TransactionRow>,
     /// In id order.
     pub gate_events: Vec<GateEventRow>,
+    /// When the oldest change in this batch happened in the lane, in
+    /// milliseconds since the Unix epoch: the lane's own timestamp of a row
+    /// ([`TransactionRow::changed_at_ms`], [`GateEventRow::at_ms`]) or the
+    /// time the uplink received a lane event that changed the live state.
+    /// None in a heartbeat that brings nothing new. The console passes it
+    /// to the page, which measures event-to-page latency from it. Optional
+    /// (absent from older lanes' batches), so still version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_at_ms: Option<i64>,
 }
 
 /// A gate mode a supervisor set on the console for one lane.
@@ -108,11 +127,42 @@ impl GateModeCommand {
     }
 }
 
-/// A staff command for the lane, delivered once in a [`SyncReply`].
+/// What a supervisor asked a lane's gate to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneAction {
+    /// Put the gate in this mode (lock the lane, emergency open, back to normal).
+    SetGateMode(GateModeCommand),
+    /// Let one person through by hand (cleared by an officer at the desk).
+    AuthoriseOnePassage,
+}
+
+impl LaneAction {
+    /// The name in the console's records and audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LaneAction::SetGateMode(m) => m.as_str(),
+            LaneAction::AuthoriseOnePassage => "authorise_one_passage",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LaneAction> {
+        Some(match name {
+            "normal" => LaneAction::SetGateMode(GateModeCommand::Normal),
+            "locked" => LaneAction::SetGateMode(GateModeCommand::Locked),
+            "emergency_open" => LaneAction::SetGateMode(GateModeCommand::EmergencyOpen),
+            "authorise_one_passage" => LaneAction::AuthoriseOnePassage,
+            _ => return None,
+        })
+    }
+}
+
+/// A staff command for the lane, delivered once in a [`SyncReply`]; the lane
+/// applies it at once and records what it did as a gate event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LaneCommand {
     pub id: i64,
-    pub gate_mode: GateModeCommand,
+    pub action: LaneAction,
     /// Who asked (for the lane's gate event record).
     pub requested_by: String,
 }
@@ -190,7 +240,23 @@ mod tests {
                     detail: Some("tailgating".into()),
                 },
             ],
+            event_at_ms: Some(1),
         }
+    }
+
+    #[test]
+    fn lane_actions_have_one_name_each() {
+        for a in [
+            LaneAction::SetGateMode(GateModeCommand::Normal),
+            LaneAction::SetGateMode(GateModeCommand::Locked),
+            LaneAction::SetGateMode(GateModeCommand::EmergencyOpen),
+            LaneAction::AuthoriseOnePassage,
+        ] {
+            assert_eq!(LaneAction::from_name(a.as_str()), Some(a));
+            let c = LaneCommand { id: 3, action: a, requested_by: "sue".into() };
+            assert_eq!(serde_json::from_str::<LaneCommand>(&serde_json::to_string(&c).unwrap()).unwrap(), c);
+        }
+        assert_eq!(LaneAction::from_name("open_sesame"), None);
     }
 
     #[test]
@@ -198,6 +264,10 @@ mod tests {
         let b = batch();
         let json = serde_json::to_string(&b).unwrap();
         assert_eq!(serde_json::from_str::<SyncBatch>(&json).unwrap(), b);
+        // A lane from before `event_at_ms` still speaks version 1.
+        let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+        old.as_object_mut().unwrap().remove("event_at_ms");
+        assert_eq!(serde_json::from_value::<SyncBatch>(old).unwrap().event_at_ms, None);
         assert_eq!(b.validate(), Ok(()));
         assert!(!b.gate_events[0].is_alarm() && b.gate_events[1].is_alarm());
         assert_eq!(SyncBatch { version: 9, ..batch() }.validate(), Err(WireError::Version(9)));
