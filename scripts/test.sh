@@ -28,6 +28,17 @@ set +e
 cargo test --workspace --no-fail-fast 2>&1 | tee "$LOGS/cargo-test.log"
 test_status=${PIPESTATUS[0]}
 
+# Counts as one test: every lane transaction in the console exactly once
+# (the latency figures are printed, not asserted).
+step "staff console load test (20 lanes x 500 passengers, 20 viewers)"
+"${CARGO_TARGET_DIR:-target}/debug/examples/console_load" 2>&1 | tee "$LOGS/load.log"
+load_status=${PIPESTATUS[0]}
+if (( load_status == 0 )); then
+  echo "ok console load test" | tee -a "$LOGS/load.log"
+else
+  echo "FAIL console load test (exit $load_status)" | tee -a "$LOGS/load.log"
+fi
+
 step "fuzzing (bounded, from the seed corpora)"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$LOGS/fuzz.log"
 fuzz_status=${PIPESTATUS[0]}
@@ -39,11 +50,11 @@ set -e
 
 # One closing line over both runners.
 sum() { grep -oE "$1" "$2" | awk '{ s += $1 } END { print s + 0 }'; }
-count() { cat "$LOGS/ui.log" "$LOGS/fuzz.log" | grep -cE "$1" || true; }
+count() { cat "$LOGS/ui.log" "$LOGS/fuzz.log" "$LOGS/load.log" | grep -cE "$1" || true; }
 passed=$(( $(sum '[0-9]+ passed' "$LOGS/cargo-test.log") + $(count '^ok ') ))
 failed=$(( $(sum '[0-9]+ failed' "$LOGS/cargo-test.log") + $(count '^FAIL') ))
 step "done"
 echo "tests: $passed passed, $failed failed"
-if (( test_status != 0 || ui_status != 0 || fuzz_status != 0 || failed != 0 )); then
+if (( test_status != 0 || load_status != 0 || ui_status != 0 || fuzz_status != 0 || failed != 0 )); then
   exit 1
 fi
