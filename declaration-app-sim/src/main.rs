@@ -11,11 +11,12 @@ use declaration_app_sim::answers::{
     AnswerSheet, FamilyAnswers, GoodsAnswer, HolderAnswers, MemberAnswer, QuestionAnswers, parse_amount,
     parse_goods_flag, parse_member_flag,
 };
-use declaration_app_sim::population::{Generator, Scenario};
+use declaration_app_sim::population::{Generator, PROBLEMS, Scenario, Shares, poisson_arrivals};
 use declaration_app_sim::prompt::{Prompter, interview};
 use declaration_app_sim::{app, batch, report};
 use ed25519_dalek::SigningKey;
 use kiosk::declaration::payload::{self, DEMO_SERVICE_KEY_SEED, signing_key_from_seed};
+use rand::SeedableRng;
 
 #[derive(Parser)]
 #[command(name = "declaration-app-sim", version, about = "Simulated declaration app and passport issuer")]
@@ -42,9 +43,26 @@ enum Command {
         #[arg(long, default_value = "assets/photos")]
         photos: PathBuf,
         /// mix (default), or one of: green, goods, face-mismatch, others-qr, expired,
-        /// forged-chip, cloned-chip, photo-attack, screen-attack.
+        /// forged-chip, cloned-chip, photo-attack, screen-attack, tailgater.
         #[arg(long, default_value = "mix")]
         scenario: String,
+        /// Share of passengers declaring goods over the allowance (0-1). Any of
+        /// the three shares replaces the fixed demo mix by one with these
+        /// shares (rounded, in a shuffled order); the rest are green.
+        #[arg(long, value_name = "F")]
+        goods_share: Option<f64>,
+        /// Share of problem cases (0-1), spread over expired passport, forged
+        /// chip, cloned chip, someone else's QR, face mismatch, photo and
+        /// screen attacks.
+        #[arg(long, value_name = "F")]
+        problem_share: Option<f64>,
+        /// Share of green passengers followed through the gate by a tailgater (0-1).
+        #[arg(long, value_name = "F")]
+        tailgater_share: Option<f64>,
+        /// Poisson arrivals at this rate: each passenger.json gets an
+        /// `arrival_ms` (after the lane opens) that `kiosk lane` waits for.
+        #[arg(long, value_name = "R")]
+        arrivals_per_minute: Option<f64>,
     },
     /// Fill in a declaration (flags, an answer file, or questions), check it
     /// as the app does, sign it and write its QR code.
@@ -149,17 +167,54 @@ fn run(cli: Cli) -> Result<()> {
     let key = signing_key_from_seed(&cli.service_key_seed);
     let now = kiosk::lane::clock::unix_now();
     match cli.command {
-        Command::Generate { out, count, seed, photos, scenario } => {
+        Command::Generate {
+            out,
+            count,
+            seed,
+            photos,
+            scenario,
+            goods_share,
+            problem_share,
+            tailgater_share,
+            arrivals_per_minute,
+        } => {
             let fixed = match scenario.as_str() {
                 "mix" => None,
                 s => Some(Scenario::parse(s).with_context(|| format!("unknown scenario {s:?}"))?),
             };
+            // The mix and the arrivals have their own random stream: the
+            // passengers themselves stay those of the seed.
+            let mut mix_rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x6d69_7865_6420_7061);
+            let by_share = (goods_share.is_some() || problem_share.is_some() || tailgater_share.is_some())
+                .then(|| Shares {
+                    goods: goods_share.unwrap_or(0.0),
+                    problem: problem_share.unwrap_or(0.0),
+                    tailgater: tailgater_share.unwrap_or(0.0),
+                });
+            let scenarios: Vec<Scenario> = match (fixed, by_share) {
+                (Some(_), Some(_)) => bail!("--scenario and the --*-share options exclude each other"),
+                (Some(s), None) => vec![s; count],
+                (None, Some(shares)) => {
+                    shares.check().map_err(anyhow::Error::msg)?;
+                    // Consecutive seeds start on different problem kinds.
+                    shares.scenarios(count, (seed % PROBLEMS.len() as u64) as usize, &mut mix_rng)
+                }
+                (None, None) => (0..count).map(Scenario::in_mix).collect(),
+            };
+            let arrivals = match arrivals_per_minute {
+                Some(r) if !(r > 0.0 && r.is_finite()) => bail!("--arrivals-per-minute must be above 0"),
+                Some(r) => poisson_arrivals(count, r, &mut mix_rng).into_iter().map(Some).collect(),
+                None => vec![None; count],
+            };
             let mut g = Generator::new(&photos, &key, seed, now);
-            for i in 0..count {
+            for (i, (s, arrival_ms)) in scenarios.into_iter().zip(arrivals).enumerate() {
                 let id = format!("p{:04}", i + 1);
-                let s = fixed.unwrap_or_else(|| Scenario::in_mix(i));
-                g.passenger(&out.join(&id), &id, s).with_context(|| format!("passenger {id}"))?;
-                println!("{id}: {}", s.name());
+                g.passenger_arriving(&out.join(&id), &id, s, arrival_ms)
+                    .with_context(|| format!("passenger {id}"))?;
+                match arrival_ms {
+                    Some(ms) => println!("{id}: {} (arrives at {:.1} s)", s.describe(), ms as f64 / 1000.0),
+                    None => println!("{id}: {}", s.describe()),
+                }
             }
             g.export_trust(&out.join("trust")).context("cannot write the passport trust anchors")?;
             eprintln!(

@@ -46,12 +46,30 @@ pub enum Scenario {
     PhotoAttack,
     /// The holder's photo shown on a phone screen to the kiosk camera.
     ScreenAttack,
+    /// A green passenger at the kiosk, followed through the open gate by
+    /// someone else (`gate_behaviour: "tailgated"` in the manifest): the
+    /// gate raises a tailgating alarm.
+    Tailgater,
 }
+
+/// The problem cases a share of passengers brings (`generate --problem-share`).
+pub const PROBLEMS: [Scenario; 7] = [
+    Scenario::ExpiredPassport,
+    Scenario::ForgedChip,
+    Scenario::ClonedChip,
+    Scenario::OthersQr,
+    Scenario::FaceMismatch,
+    Scenario::PhotoAttack,
+    Scenario::ScreenAttack,
+];
+
+/// The manifest's `gate_behaviour` of a tailgated passenger.
+pub const TAILGATED: &str = "tailgated";
 
 impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
-            Scenario::Green => "green",
+            Scenario::Green | Scenario::Tailgater => "green",
             Scenario::DeclaresGoods => "referral:over_allowance",
             Scenario::FaceMismatch => "referral:face_mismatch",
             Scenario::OthersQr => "referral:declaration_holder_mismatch",
@@ -73,6 +91,7 @@ impl Scenario {
             "cloned-chip" => Scenario::ClonedChip,
             "photo-attack" => Scenario::PhotoAttack,
             "screen-attack" => Scenario::ScreenAttack,
+            "tailgater" => Scenario::Tailgater,
             _ => return None,
         })
     }
@@ -95,6 +114,88 @@ impl Scenario {
         ];
         MIX[index % MIX.len()]
     }
+
+    /// What happens at the gate besides the passenger walking through
+    /// (the manifest's `gate_behaviour`).
+    pub fn gate_behaviour(self) -> Option<&'static str> {
+        (self == Scenario::Tailgater).then_some(TAILGATED)
+    }
+
+    /// The expected outcome, and what happens at the gate: for people.
+    pub fn describe(self) -> String {
+        match self.gate_behaviour() {
+            Some(g) => format!("{} ({g} at the gate)", self.name()),
+            None => self.name().to_string(),
+        }
+    }
+}
+
+/// The mix of passengers by share (`generate --goods-share --problem-share
+/// --tailgater-share`); the rest are green.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shares {
+    /// Declaring goods over the allowance.
+    pub goods: f64,
+    /// Problem cases, spread over [`PROBLEMS`].
+    pub problem: f64,
+    /// Green at the kiosk, tailgated at the gate.
+    pub tailgater: f64,
+}
+
+impl Shares {
+    /// Each share is in 0..=1 and they add up to at most 1.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [("goods", self.goods), ("problem", self.problem), ("tailgater", self.tailgater)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("the {name} share {v} is not between 0 and 1"));
+            }
+        }
+        let sum = self.goods + self.problem + self.tailgater;
+        if sum > 1.0 + 1e-9 {
+            return Err(format!("the shares add up to {sum}, more than 1"));
+        }
+        Ok(())
+    }
+
+    /// `count` scenarios with these shares (rounded so that the counts add
+    /// up: cumulative rounding), in an order shuffled by `rng`. The problem
+    /// cases go round [`PROBLEMS`] from `first_problem`, so a few of them
+    /// are all different (and populations from consecutive seeds, such as
+    /// the demo's lanes, start on different ones).
+    pub fn scenarios(&self, count: usize, first_problem: usize, rng: &mut StdRng) -> Vec<Scenario> {
+        let upto = |share: f64| ((share * count as f64).round() as usize).min(count);
+        let goods = upto(self.goods);
+        let problems = upto(self.goods + self.problem).max(goods);
+        let tailgaters = upto(self.goods + self.problem + self.tailgater).max(problems);
+        let start = first_problem % PROBLEMS.len();
+        let mut mix: Vec<Scenario> = (0..count)
+            .map(|i| match i {
+                _ if i < goods => Scenario::DeclaresGoods,
+                _ if i < problems => PROBLEMS[(start + i - goods) % PROBLEMS.len()],
+                _ if i < tailgaters => Scenario::Tailgater,
+                _ => Scenario::Green,
+            })
+            .collect();
+        // Fisher-Yates.
+        for i in (1..mix.len()).rev() {
+            mix.swap(i, rng.random_range(0..=i));
+        }
+        mix
+    }
+}
+
+/// Arrival times of `count` passengers, ms after the lane opens: a Poisson
+/// process of `per_minute` arrivals a minute (exponential gaps).
+pub fn poisson_arrivals(count: usize, per_minute: f64, rng: &mut StdRng) -> Vec<u64> {
+    let mean_gap_ms = 60_000.0 / per_minute.max(1e-6);
+    let mut at = 0.0f64;
+    (0..count)
+        .map(|_| {
+            let u: f64 = rng.random();
+            at += -(1.0 - u).ln() * mean_gap_ms;
+            at.round() as u64
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -321,6 +422,17 @@ impl<'a> Generator<'a> {
         id: &str,
         scenario: Scenario,
     ) -> Result<PassengerManifest, GenerateError> {
+        self.passenger_arriving(dir, id, scenario, None)
+    }
+
+    /// [`Generator::passenger`], arriving at the lane `arrival_ms` after it opens.
+    pub fn passenger_arriving(
+        &mut self,
+        dir: &Path,
+        id: &str,
+        scenario: Scenario,
+        arrival_ms: Option<u64>,
+    ) -> Result<PassengerManifest, GenerateError> {
         std::fs::create_dir_all(dir)
             .map_err(|source| GenerateError::Io { path: dir.display().to_string(), source })?;
         let mut person = self.person(scenario == Scenario::ExpiredPassport);
@@ -384,8 +496,55 @@ impl<'a> Generator<'a> {
             kiosk_face: vec![PathBuf::from("kiosk-face.mjpeg")],
             gate_face: vec![PathBuf::from("gate-face.jpg")],
             expected: Some(scenario.name().to_string()),
+            arrival_ms,
+            gate_behaviour: scenario.gate_behaviour().map(str::to_string),
         };
         write(&dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
         Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_give_rounded_counts_that_add_up() {
+        let shares = Shares { goods: 0.15, problem: 0.25, tailgater: 0.1 };
+        shares.check().unwrap();
+        let mut rng = StdRng::seed_from_u64(3);
+        let mix = shares.scenarios(20, 4, &mut rng);
+        let n = |f: &dyn Fn(&Scenario) -> bool| mix.iter().filter(|s| f(s)).count();
+        assert_eq!(mix.len(), 20);
+        assert_eq!(n(&|s| *s == Scenario::DeclaresGoods), 3);
+        assert_eq!(n(&|s| PROBLEMS.contains(s)), 5);
+        assert_eq!(n(&|s| *s == Scenario::Tailgater), 2);
+        assert_eq!(n(&|s| *s == Scenario::Green), 10);
+        // Five problem cases, all different kinds.
+        let mut kinds: Vec<_> =
+            mix.iter().filter(|s| PROBLEMS.contains(s)).map(|s| format!("{s:?}")).collect();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), 5);
+        assert!(Shares { goods: 0.6, problem: 0.5, tailgater: 0.0 }.check().is_err());
+        assert!(Shares { goods: -0.1, problem: 0.0, tailgater: 0.0 }.check().is_err());
+    }
+
+    #[test]
+    fn poisson_arrivals_increase_at_about_the_rate() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let at = poisson_arrivals(2000, 30.0, &mut rng);
+        assert!(at.windows(2).all(|w| w[0] <= w[1]));
+        // 2000 arrivals at 30 a minute: about 4000 s.
+        let secs = *at.last().unwrap() as f64 / 1000.0;
+        assert!((3600.0..4400.0).contains(&secs), "{secs}");
+    }
+
+    #[test]
+    fn a_tailgater_is_green_at_the_kiosk_and_tailgated_at_the_gate() {
+        assert_eq!(Scenario::parse("tailgater"), Some(Scenario::Tailgater));
+        assert_eq!(Scenario::Tailgater.name(), "green");
+        assert_eq!(Scenario::Tailgater.gate_behaviour(), Some(TAILGATED));
+        assert_eq!(Scenario::Green.gate_behaviour(), None);
     }
 }
