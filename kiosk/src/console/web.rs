@@ -478,7 +478,9 @@ fn gate_command(
     let mut db = state.db();
     match db.lane(lane, now_ms()) {
         Ok(Some(_)) => {}
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no such lane: it has never synced with this console"),
+        Ok(None) => {
+            return error(StatusCode::NOT_FOUND, "no such lane: it has never synced with this console");
+        }
         Err(e) => return internal(e),
     }
     let r = db.queue_lane_command(lane, action, &s.username, s.role.as_str(), now_ms());
