@@ -59,6 +59,12 @@ enum Command {
         /// Share of green passengers followed through the gate by a tailgater (0-1).
         #[arg(long, value_name = "F")]
         tailgater_share: Option<f64>,
+        /// Which problem kind the mix by shares starts on (index into: expired,
+        /// forged-chip, cloned-chip, others-qr, face-mismatch, photo-attack,
+        /// screen-attack; then round). Default: the seed's, so consecutive
+        /// seeds start on different kinds.
+        #[arg(long, value_name = "N")]
+        first_problem: Option<usize>,
         /// Poisson arrivals at this rate: each passenger.json gets an
         /// `arrival_ms` (after the lane opens) that `kiosk lane` waits for.
         #[arg(long, value_name = "R")]
@@ -176,6 +182,7 @@ fn run(cli: Cli) -> Result<()> {
             goods_share,
             problem_share,
             tailgater_share,
+            first_problem,
             arrivals_per_minute,
         } => {
             let fixed = match scenario.as_str() {
@@ -196,8 +203,8 @@ fn run(cli: Cli) -> Result<()> {
                 (Some(s), None) => vec![s; count],
                 (None, Some(shares)) => {
                     shares.check().map_err(anyhow::Error::msg)?;
-                    // Consecutive seeds start on different problem kinds.
-                    shares.scenarios(count, (seed % PROBLEMS.len() as u64) as usize, &mut mix_rng)
+                    let first = first_problem.unwrap_or((seed % PROBLEMS.len() as u64) as usize);
+                    shares.scenarios(count, first, &mut mix_rng)
                 }
                 (None, None) => (0..count).map(Scenario::in_mix).collect(),
             };

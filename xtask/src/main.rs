@@ -64,7 +64,7 @@ struct DemoArgs {
     #[arg(long, default_value_t = 2)]
     lanes: usize,
     /// Passengers in total, split across the lanes.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 16)]
     passengers: usize,
     /// Seed of the synthetic population (lane N uses seed + N).
     #[arg(long, default_value_t = 2026)]
@@ -532,7 +532,13 @@ fn demo(mut args: DemoArgs) -> Result<()> {
         if rate > 0.0 { format!("{rate} arriving a minute") } else { "no arrival times".into() }
     );
     let mut generators = Vec::new();
+    // The lanes' problem cases go on round the kinds where the previous
+    // lane's stopped, so a small demo shows several different ones. The count
+    // is `Shares::scenarios`' cumulative rounding.
+    let mut first_problem = 0usize;
     for (i, lane) in lanes.iter().enumerate() {
+        let upto = |share: f64| (share * lane.count as f64).round() as usize;
+        let problems = upto(args.goods_share + args.problem_share).saturating_sub(upto(args.goods_share));
         std::fs::create_dir_all(&lane.dir)?;
         let mut cmd = Command::new(bin.join("declaration-app-sim"));
         cmd.args(["generate", "--count", &lane.count.to_string()])
@@ -541,6 +547,7 @@ fn demo(mut args: DemoArgs) -> Result<()> {
             .args(["--goods-share", &args.goods_share.to_string()])
             .args(["--problem-share", &args.problem_share.to_string()])
             .args(["--tailgater-share", &args.tailgater_share.to_string()])
+            .args(["--first-problem", &first_problem.to_string()])
             .arg("--out")
             .arg(lane.passengers_dir())
             .stdout(Stdio::piped())
@@ -549,6 +556,7 @@ fn demo(mut args: DemoArgs) -> Result<()> {
             cmd.args(["--arrivals-per-minute", &per_lane_rate.to_string()]);
         }
         generators.push(Proc::spawn(format!("declaration-app-sim for {}", lane.name), quiet(&mut cmd))?);
+        first_problem += problems;
     }
     for (lane, mut g) in lanes.iter_mut().zip(generators) {
         let mut out = String::new();
