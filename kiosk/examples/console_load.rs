@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -35,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use kiosk::console::auth::Role;
 use kiosk::console::db::ConsoleDb;
-use kiosk::console::web::{ConsoleState, now_ms, serve};
+use kiosk::console::web::{ConsoleState, ConsoleThread, now_ms};
 use kiosk::decision::{Decision, ReasonCode};
 use kiosk::lane::events::{FlowEvent, GateStatus, Step, StepOutcome, guidance};
 use kiosk::store::{self, Store};
@@ -96,61 +95,10 @@ fn main() {
 
 // ---- the console -----------------------------------------------------------
 
-struct Console {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Console {
-    fn start(db: ConsoleDb) -> Result<Console> {
-        let state = ConsoleState::new(db, SECRET.into(), 8 * 3_600_000);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("console".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(anyhow!("tokio runtime: {e}")));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        let _ = tx.send(Err(anyhow!("bind 127.0.0.1:0: {e}")));
-                        return;
-                    }
-                };
-                let _ = tx.send(listener.local_addr().map_err(anyhow::Error::from));
-                if let Err(e) = serve(state, listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                {
-                    eprintln!("console stopped with an error: {e}");
-                }
-            });
-        })?;
-        let addr = rx.recv_timeout(Duration::from_secs(10)).context("the console did not start")??;
-        Ok(Console { addr, stop: Some(stop), thread: Some(thread) })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Graceful stop: every event stream ends first.
-    fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// The console under test, on its own thread and runtime.
+fn start_console(db: ConsoleDb) -> Result<ConsoleThread> {
+    let state = ConsoleState::new(db, SECRET.into(), 8 * 3_600_000);
+    ConsoleThread::start(state, "127.0.0.1:0".parse()?).context("the console did not start")
 }
 
 // ---- viewers ---------------------------------------------------------------
@@ -190,11 +138,11 @@ fn http_agent(timeout: Option<Duration>) -> ureq::Agent {
 
 /// Log in like the page's form does (same-origin `Origin`), then load the
 /// page; the session cookie.
-fn log_in(console: &Console, user: &str, password: &str) -> Result<String> {
+fn log_in(console: &ConsoleThread, user: &str, password: &str) -> Result<String> {
     let agent = http_agent(Some(Duration::from_secs(30)));
     let r = agent
         .post(&console.url("/login"))
-        .header("Origin", &format!("http://{}", console.addr))
+        .header("Origin", &console.url(""))
         .send_form([("username", user), ("password", password)])?;
     if r.status() != 303 {
         bail!("log-in of {user} answered {}", r.status());
@@ -273,7 +221,7 @@ impl Viewer {
     /// missed) and read it on a thread until the console ends it.
     /// `closing`: the console is about to stop; no more refreshes.
     fn start(
-        console: &Console,
+        console: &ConsoleThread,
         cookie: String,
         ready: Arc<std::sync::Barrier>,
         closing: Arc<AtomicBool>,
@@ -714,10 +662,7 @@ fn run(args: &Args) -> Result<bool> {
         db.add_user(u, p, Role::Officer, now_ms(), "cli")?;
     }
     let accounts_ms = t.elapsed().as_millis();
-    if std::env::var("EXPERIMENT_NORMAL").is_ok() {
-        db.conn_for_verify().pragma_update(None, "synchronous", "NORMAL")?;
-    }
-    let console = Console::start(db)?;
+    let console = start_console(db)?;
 
     // Viewers log in and open their event streams before the lanes start.
     let t = Instant::now();
@@ -799,7 +744,9 @@ fn run(args: &Args) -> Result<bool> {
     closing.store(true, Ordering::Relaxed);
     // A refresh under way when the console stops is not the console's fault.
     std::thread::sleep(Duration::from_millis(500));
-    console.stop();
+    if let Err(e) = console.stop() {
+        eprintln!("console stopped with an error: {e}");
+    }
     let mut reports = Vec::new();
     for v in viewers {
         reports.push(v.join()?);

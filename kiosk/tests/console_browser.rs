@@ -9,7 +9,6 @@
 //! them): without them these tests fail and say so.
 #![cfg(feature = "console")]
 
-use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -19,7 +18,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use kiosk::console::auth::Role;
 use kiosk::console::db::ConsoleDb;
-use kiosk::console::web::{ConsoleState, now_ms, serve};
+use kiosk::console::web::{ConsoleState, ConsoleThread, now_ms};
 use kiosk::uplink::wire::{GateEventRow, LiveState, SyncBatch, TransactionRow, WIRE_VERSION};
 use serde_json::{Value, json};
 
@@ -34,9 +33,8 @@ const LIVE: Duration = Duration::from_secs(5);
 // --- the console, in process --------------------------------------------------
 
 struct Console {
-    addr: SocketAddr,
     db_path: std::path::PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: ConsoleThread,
     _dir: tempfile::TempDir,
 }
 
@@ -49,27 +47,12 @@ impl Console {
         db.add_user("sue", SUE_PW, Role::Supervisor, now_ms(), "cli").unwrap();
         db.add_user("oli", OLI_PW, Role::Officer, now_ms(), "cli").unwrap();
         let state = ConsoleState::new(db, SECRET.into(), ttl_ms);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt =
-                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                serve(state, listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        Console { addr, db_path, stop: Some(stop), _dir: dir }
+        let server = ConsoleThread::start(state, "127.0.0.1:0".parse().unwrap()).unwrap();
+        Console { db_path, server, _dir: dir }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.server.url(path)
     }
 
     /// A second connection to the console's database (WAL: the server keeps running).
@@ -103,15 +86,6 @@ impl Console {
     }
 }
 
-impl Drop for Console {
-    fn drop(&mut self) {
-        // Not joined: a panicking test must not wait for a browser's connections.
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
-
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .max_redirects(0)
@@ -137,15 +111,18 @@ fn batch(lane: &str, step: &str) -> SyncBatch {
     }
 }
 
-fn alarm(id: i64, detail: &str) -> GateEventRow {
-    GateEventRow {
-        id,
+/// An idle lane's sync bringing gate alarm #1 (tailgating).
+fn batch_with_tailgating_alarm(lane: &str) -> SyncBatch {
+    let mut b = batch(lane, "idle");
+    b.gate_events.push(GateEventRow {
+        id: 1,
         at_ms: now_ms(),
         transaction: None,
         passage_id: Some(3),
         event: "alarm".into(),
-        detail: Some(detail.into()),
-    }
+        detail: Some("Tailgating".into()),
+    });
+    b
 }
 
 fn green_transaction(id: &str, rev: i64) -> TransactionRow {
@@ -438,9 +415,7 @@ async fn an_alarm_appears_live_and_an_officer_acknowledges_it() {
     let b = Browser::start().await;
     b.log_in(&console, "oli", OLI_PW).await;
 
-    let mut with_alarm = batch("lane-7", "idle");
-    with_alarm.gate_events.push(alarm(1, "Tailgating"));
-    console.sync(&with_alarm);
+    console.sync(&batch_with_tailgating_alarm("lane-7"));
     let row = b
         .wait_js(
             "the alarm in the Alarms table",
@@ -543,9 +518,7 @@ async fn state_changes_without_the_csrf_token_or_from_another_origin_are_refused
     let console = Console::start(3_600_000);
     let b = Browser::start().await;
     b.log_in(&console, "oli", OLI_PW).await;
-    let mut with_alarm = batch("lane-7", "idle");
-    with_alarm.gate_events.push(alarm(1, "Tailgating"));
-    console.sync(&with_alarm);
+    console.sync(&batch_with_tailgating_alarm("lane-7"));
     b.wait_js("the alarm", LIVE, "return !!document.getElementById('alarm-lane-7-1')").await;
 
     // fetch() from the console's own page, with its cookie.
@@ -574,7 +547,7 @@ async fn state_changes_without_the_csrf_token_or_from_another_origin_are_refused
             LIVE,
             &format!(
                 "return location.host === '{}' && location.pathname === '{ack}' && document.body.innerText",
-                console.addr
+                console.server.addr()
             ),
         )
         .await;

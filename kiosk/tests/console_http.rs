@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use kiosk::console::auth::Role;
 use kiosk::console::db::ConsoleDb;
-use kiosk::console::web::{ConsoleState, now_ms, serve};
+use kiosk::console::web::{ConsoleState, ConsoleThread, now_ms};
 use kiosk::decision::{Decision, ReasonCode};
 use kiosk::store::Store;
 use kiosk::uplink::client::{Uplink, UplinkConfig};
@@ -23,46 +23,24 @@ const SUE_PW: &str = "supervisor password 1";
 const OLI_PW: &str = "officer password 22";
 
 struct Console {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: ConsoleThread,
 }
 
 impl Console {
     fn start(db_path: &Path, ttl_ms: i64, addr: Option<SocketAddr>) -> Console {
         let db = ConsoleDb::open(db_path).unwrap();
         let state = ConsoleState::new(db, SECRET.into(), ttl_ms);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt =
-                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let bind = addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
-                let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                serve(state, listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        Console { addr, stop: Some(stop), thread: Some(thread) }
+        let server =
+            ConsoleThread::start(state, addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).unwrap();
+        Console { server }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.server.url(path)
     }
 
-    fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    fn stop(self) {
+        self.server.stop().unwrap();
     }
 }
 
@@ -433,7 +411,7 @@ fn a_lane_catches_up_after_the_console_was_down_and_nothing_is_doubled() {
     store.record_gate_event("lane-3", None, None, "alarm", Some("tailgating")).unwrap();
 
     let c = Console::start(&console_db, 3_600_000, None);
-    let addr = c.addr;
+    let addr = c.server.addr();
     let (events_tx, events_rx) = std::sync::mpsc::channel();
     let uplink = Uplink::start(
         UplinkConfig {

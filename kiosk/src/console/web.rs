@@ -684,3 +684,80 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// A console serving on a thread of its own, with its own tokio runtime: for
+/// programs that embed one next to blocking code (the load test, the HTTP
+/// and browser tests).
+pub struct ConsoleThread {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl ConsoleThread {
+    /// Bind `bind` (port 0 for any free one) and serve `state` there.
+    pub fn start(state: Arc<ConsoleState>, bind: SocketAddr) -> std::io::Result<ConsoleThread> {
+        let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("staff-console".into()).spawn(move || {
+            let started = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .and_then(|rt| Ok((rt.block_on(tokio::net::TcpListener::bind(bind))?, rt)))
+                .and_then(|(listener, rt)| Ok((listener.local_addr()?, listener, rt)));
+            let (listener, rt) = match started {
+                Ok((addr, listener, rt)) => {
+                    let _ = bound_tx.send(Ok(addr));
+                    (listener, rt)
+                }
+                Err(e) => {
+                    let kind = e.kind();
+                    let _ = bound_tx.send(Err(e));
+                    return Err(kind.into());
+                }
+            };
+            rt.block_on(serve(state, listener, async {
+                let _ = stopped.await;
+            }))
+        })?;
+        let addr = bound_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the console thread ended before binding"))??;
+        Ok(ConsoleThread { addr, stop: Some(stop), thread: Some(thread) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://addr` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Graceful stop: every event stream ends first, then the server; waits
+    /// for the thread.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.signal_stop();
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(served)) => served,
+            Some(Err(_)) => Err(std::io::Error::other("the console thread panicked")),
+            None => Ok(()),
+        }
+    }
+
+    fn signal_stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+impl Drop for ConsoleThread {
+    /// Asks the server to stop without waiting for it: a panicking test must
+    /// not hang on a browser's open connections.
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}
