@@ -22,26 +22,11 @@ const SECRET: &str = "lane-secret-for-tests-0123456789";
 const SUE_PW: &str = "supervisor password 1";
 const OLI_PW: &str = "officer password 22";
 
-struct Console {
-    server: ConsoleThread,
-}
-
-impl Console {
-    fn start(db_path: &Path, ttl_ms: i64, addr: Option<SocketAddr>) -> Console {
-        let db = ConsoleDb::open(db_path).unwrap();
-        let state = ConsoleState::new(db, SECRET.into(), ttl_ms);
-        let server =
-            ConsoleThread::start(state, addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).unwrap();
-        Console { server }
-    }
-
-    fn url(&self, path: &str) -> String {
-        self.server.url(path)
-    }
-
-    fn stop(self) {
-        self.server.stop().unwrap();
-    }
+/// A console on `db_path`, on `addr` or a free port.
+fn start_console(db_path: &Path, ttl_ms: i64, addr: Option<SocketAddr>) -> ConsoleThread {
+    let db = ConsoleDb::open(db_path).unwrap();
+    let state = ConsoleState::new(db, SECRET.into(), ttl_ms);
+    ConsoleThread::start(state, addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())).unwrap()
 }
 
 fn users(db_path: &Path) {
@@ -60,7 +45,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// Log in; (cookie header value, CSRF token of the page).
-fn login(c: &Console, user: &str, password: &str) -> Result<(String, String), u16> {
+fn login(c: &ConsoleThread, user: &str, password: &str) -> Result<(String, String), u16> {
     let a = agent();
     let r = a.post(&c.url("/login")).send_form([("username", user), ("password", password)]).unwrap();
     if r.status() != 303 {
@@ -77,13 +62,13 @@ fn login(c: &Console, user: &str, password: &str) -> Result<(String, String), u1
     Ok((cookie, csrf))
 }
 
-fn get_json(c: &Console, path: &str, cookie: &str) -> (u16, serde_json::Value) {
+fn get_json(c: &ConsoleThread, path: &str, cookie: &str) -> (u16, serde_json::Value) {
     let mut r = agent().get(&c.url(path)).header("Cookie", cookie).call().unwrap();
     let status = r.status().as_u16();
     (status, r.body_mut().read_json().unwrap_or(serde_json::Value::Null))
 }
 
-fn post(c: &Console, path: &str, cookie: &str, csrf: Option<&str>, body: serde_json::Value) -> u16 {
+fn post(c: &ConsoleThread, path: &str, cookie: &str, csrf: Option<&str>, body: serde_json::Value) -> u16 {
     let mut req = agent().post(&c.url(path)).header("Cookie", cookie);
     if let Some(t) = csrf {
         req = req.header("X-CSRF-Token", t);
@@ -129,7 +114,7 @@ fn batch(lane: &str, rev: i64, gate_event: Option<i64>) -> SyncBatch {
     }
 }
 
-fn sync(c: &Console, b: &SyncBatch, secret: &str) -> u16 {
+fn sync(c: &ConsoleThread, b: &SyncBatch, secret: &str) -> u16 {
     agent()
         .post(&c.url(&format!("/api/v1/lanes/{}/sync", b.lane)))
         .header("Authorization", &format!("Bearer {secret}"))
@@ -144,7 +129,7 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("console.sqlite");
     users(&db_path);
-    let c = Console::start(&db_path, 3_600_000, None);
+    let c = start_console(&db_path, 3_600_000, None);
 
     // Nothing without a session.
     assert_eq!(get_json(&c, "/api/state", "").0, 401);
@@ -261,7 +246,7 @@ fn officers_log_in_watch_lanes_acknowledge_and_resolve_and_everything_is_audited
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    c.stop();
+    c.stop().unwrap();
     let db = ConsoleDb::open(&db_path).unwrap();
     assert!(kiosk::console::audit::verify(db.conn_for_verify()).unwrap() >= 8);
     assert_eq!(db.transaction_ids("lane-7").unwrap().len(), 1);
@@ -275,7 +260,7 @@ fn supervisors_manage_staff_accounts_and_officers_cannot() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("console.sqlite");
     users(&db_path);
-    let c = Console::start(&db_path, 60_000, None);
+    let c = start_console(&db_path, 60_000, None);
     let (sue, sue_csrf) = login(&c, "sue", SUE_PW).unwrap();
     let (oli, oli_csrf) = login(&c, "oli", OLI_PW).unwrap();
     let ann = serde_json::json!({"username": "ann", "role": "officer", "password": "another officer pw"});
@@ -334,7 +319,7 @@ fn supervisors_manage_staff_accounts_and_officers_cannot() {
     for a in ["user.add", "user.add.refused", "user.disable", "user.disable.refused"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    c.stop();
+    c.stop().unwrap();
 }
 
 #[test]
@@ -342,7 +327,7 @@ fn sessions_expire_and_repeated_failures_are_rate_limited() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("console.sqlite");
     users(&db_path);
-    let c = Console::start(&db_path, 1_500, None);
+    let c = start_console(&db_path, 1_500, None);
     let (cookie, _) = login(&c, "oli", OLI_PW).unwrap();
     assert_eq!(get_json(&c, "/api/state", &cookie).0, 200);
     std::thread::sleep(Duration::from_millis(1_700));
@@ -355,7 +340,7 @@ fn sessions_expire_and_repeated_failures_are_rate_limited() {
     }
     // Even the right password now waits for the window to pass.
     assert_eq!(login(&c, "sue", SUE_PW), Err(429));
-    c.stop();
+    c.stop().unwrap();
 }
 
 #[test]
@@ -363,7 +348,7 @@ fn the_page_gets_lane_updates_live() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("console.sqlite");
     users(&db_path);
-    let c = Console::start(&db_path, 3_600_000, None);
+    let c = start_console(&db_path, 3_600_000, None);
     let (cookie, _) = login(&c, "oli", OLI_PW).unwrap();
     let r = agent().get(&c.url("/api/events")).header("Cookie", &cookie).call().unwrap();
     assert_eq!(r.status(), 200);
@@ -385,7 +370,7 @@ fn the_page_gets_lane_updates_live() {
     }
     assert_eq!(seen, ["lane", "alarm"]);
     assert!(sent.elapsed() < Duration::from_secs(2));
-    c.stop();
+    c.stop().unwrap();
 }
 
 #[test]
@@ -410,8 +395,8 @@ fn a_lane_catches_up_after_the_console_was_down_and_nothing_is_doubled() {
     }
     store.record_gate_event("lane-3", None, None, "alarm", Some("tailgating")).unwrap();
 
-    let c = Console::start(&console_db, 3_600_000, None);
-    let addr = c.server.addr();
+    let c = start_console(&console_db, 3_600_000, None);
+    let addr = c.addr();
     let (events_tx, events_rx) = std::sync::mpsc::channel();
     let uplink = Uplink::start(
         UplinkConfig {
@@ -435,16 +420,16 @@ fn a_lane_catches_up_after_the_console_was_down_and_nothing_is_doubled() {
     wait_for(20);
 
     // The console goes away; the lane carries on.
-    c.stop();
+    c.stop().unwrap();
     for i in 20..45 {
         decide(&store, i);
     }
     events_tx.send(kiosk::lane::events::FlowEvent::Idle).unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let c = Console::start(&console_db, 3_600_000, Some(addr));
+    let c = start_console(&console_db, 3_600_000, Some(addr));
     wait_for(45);
     uplink.stop(Duration::from_secs(5));
-    c.stop();
+    c.stop().unwrap();
 
     let db = ConsoleDb::open(&console_db).unwrap();
     let ids = db.transaction_ids("lane-3").unwrap();

@@ -695,35 +695,25 @@ pub struct ConsoleThread {
 }
 
 impl ConsoleThread {
-    /// Bind `bind` (port 0 for any free one) and serve `state` there.
+    /// Bind `bind` (port 0 for any free one) and serve `state` there. The
+    /// socket and the runtime are made here, so their errors come back here;
+    /// the runtime only runs on the new thread, so this may be called from
+    /// async code too (the browser tests).
     pub fn start(state: Arc<ConsoleState>, bind: SocketAddr) -> std::io::Result<ConsoleThread> {
-        let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+        let listener = std::net::TcpListener::bind(bind)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("staff-console".into()).spawn(move || {
-            let started = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .and_then(|rt| Ok((rt.block_on(tokio::net::TcpListener::bind(bind))?, rt)))
-                .and_then(|(listener, rt)| Ok((listener.local_addr()?, listener, rt)));
-            let (listener, rt) = match started {
-                Ok((addr, listener, rt)) => {
-                    let _ = bound_tx.send(Ok(addr));
-                    (listener, rt)
-                }
-                Err(e) => {
-                    let kind = e.kind();
-                    let _ = bound_tx.send(Err(e));
-                    return Err(kind.into());
-                }
-            };
-            rt.block_on(serve(state, listener, async {
-                let _ = stopped.await;
-            }))
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                serve(state, listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+            })
         })?;
-        let addr = bound_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("the console thread ended before binding"))??;
         Ok(ConsoleThread { addr, stop: Some(stop), thread: Some(thread) })
     }
 
